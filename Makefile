@@ -1,0 +1,31 @@
+# gridstudy: the targets a contributor needs. No logic hides here; the
+# scripts under .ci/ and bench/ say what they do.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN     := bin/gridstudy
+
+.PHONY: build test lint bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gridstudy
+
+test:
+	$(GO) test ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo 'gofmt: run gofmt -w on the files above'; exit 1)
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for 30 s; `go test` alone runs their seed corpora.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/study/
+	$(GO) test -run '^$$' -fuzz FuzzParseParamFlag -fuzztime 30s ./internal/study/
+	$(GO) test -run '^$$' -fuzz FuzzParseIndexList -fuzztime 30s ./internal/slurm/
+
+clean:
+	rm -rf bin

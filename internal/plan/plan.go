@@ -1,0 +1,305 @@
+// Package plan turns a validated study into a study directory: the
+// resolved study file, the manifest and one sbatch array script per chunk.
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/templates"
+)
+
+// Plan is a study expanded into runs and array chunks.
+type Plan struct {
+	Study       *study.Study
+	Cells       []*study.Cell
+	Runs        []study.RunSpec // sorted by Index
+	Chunks      []slurm.Chunk
+	RunsPerTask int
+	ChunkTasks  int // array tasks per chunk
+	Dropped     int // cells removed by constraints
+}
+
+// New expands st. When dir already holds a manifest, runs that exist there
+// keep their index and new runs are numbered after them, so that a study
+// grown by a value keeps every submitted array task pointing at its run.
+func New(st *study.Study, dir string, lim slurm.Limits) (*Plan, error) {
+	cells, err := st.Cells()
+	if err != nil {
+		return nil, err
+	}
+	runs, err := st.Runs(cells)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Study: st, Cells: cells, Runs: runs, RunsPerTask: 1, Dropped: total(st) - len(cells)}
+	if err := p.keepIndices(filepath.Join(dir, manifest.File)); err != nil {
+		return nil, err
+	}
+	if st.Slurm.RunsPerTask > 1 {
+		p.RunsPerTask = int(st.Slurm.RunsPerTask)
+	}
+	if st.Slurm.MaxArraySize > 0 {
+		lim.MaxArraySize = int(st.Slurm.MaxArraySize)
+	}
+	p.ChunkTasks = lim.MaxArraySize
+	if lim.MaxArrayTasks > 0 && lim.MaxArrayTasks < p.ChunkTasks {
+		p.ChunkTasks = lim.MaxArrayTasks
+	}
+	p.chunk()
+	return p, nil
+}
+
+// total is the number of cells before constraints.
+func total(st *study.Study) int {
+	n := 0
+	for _, m := range st.ModelNames() {
+		c := 1
+		zipped := map[string]int{}
+		for g, names := range st.Zip {
+			for _, name := range names {
+				zipped[name] = g
+			}
+		}
+		counted := map[int]bool{}
+		for _, p := range st.ParamsFor(m) {
+			if g, ok := zipped[p.Name]; ok {
+				if counted[g] {
+					continue
+				}
+				counted[g] = true
+			}
+			c *= len(p.Values)
+		}
+		n += c
+	}
+	return n
+}
+
+func (p *Plan) keepIndices(path string) error {
+	old := map[string]int{}
+	err := manifest.Scan(path, func(e manifest.Entry) error {
+		old[e.RunID] = e.Index
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) || len(old) == 0 {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	next := 0
+	for _, i := range old {
+		next = max(next, i+1)
+	}
+	for i := range p.Runs {
+		if idx, ok := old[p.Runs[i].ID]; ok {
+			p.Runs[i].Index = idx
+		} else {
+			p.Runs[i].Index = next
+			next++
+		}
+	}
+	sort.Slice(p.Runs, func(a, b int) bool { return p.Runs[a].Index < p.Runs[b].Index })
+	return nil
+}
+
+// chunk splits the runs into arrays: task t of a chunk runs the manifest
+// indices Offset + t*RunsPerTask ... + RunsPerTask-1.
+func (p *Plan) chunk() {
+	span := p.ChunkTasks * p.RunsPerTask
+	byChunk := map[int][]int{}
+	for _, r := range p.Runs {
+		c := r.Index / span
+		byChunk[c] = append(byChunk[c], (r.Index-c*span)/p.RunsPerTask)
+	}
+	keys := make([]int, 0, len(byChunk))
+	for k := range byChunk {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		tasks := dedupe(byChunk[k])
+		ch := slurm.Chunk{Index: k, Name: fmt.Sprintf("array_%03d", k), Offset: k * span, Tasks: tasks,
+			First: k*span + tasks[0]*p.RunsPerTask, Last: k*span + (tasks[len(tasks)-1]+1)*p.RunsPerTask - 1}
+		ch.Array = slurm.ArraySpec(tasks, p.Study.Slurm.MaxConcurrent)
+		p.Chunks = append(p.Chunks, ch)
+	}
+}
+
+func dedupe(sorted []int) []int {
+	out := sorted[:0]
+	for i, v := range sorted {
+		if i == 0 || v != sorted[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Tasks is the number of array tasks over all chunks.
+func (p *Plan) Tasks() int {
+	n := 0
+	for _, c := range p.Chunks {
+		n += len(c.Tasks)
+	}
+	return n
+}
+
+// Write writes the study directory: study.toml, manifest.parquet,
+// slurm/array_*.sbatch and bin/gridstudy, a copy of binary. Every file is
+// rendered before the first is written, so a template error writes nothing.
+func (p *Plan) Write(dir, version, binary string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := checkDir(abs, p.Study.Name); err != nil {
+		return err
+	}
+	scripts, err := p.Scripts(abs, version)
+	if err != nil {
+		return err
+	}
+	for _, sub := range []string{"slurm", "logs", "shards", "experiments", "bin"} {
+		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	var resolved strings.Builder
+	if err := p.Study.Encode(&resolved, version); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(abs, "study.toml"), []byte(resolved.String()), 0o644); err != nil {
+		return err
+	}
+	if err := manifest.Write(filepath.Join(abs, manifest.File), p.Study, p.Runs); err != nil {
+		return err
+	}
+	// Scripts of chunks that no longer exist would resubmit stale runs.
+	old, _ := filepath.Glob(filepath.Join(abs, "slurm", "array_*.sbatch"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	for i, c := range p.Chunks {
+		if err := writeAtomic(filepath.Join(abs, "slurm", c.Name+".sbatch"), []byte(scripts[i]), 0o755); err != nil {
+			return err
+		}
+	}
+	if binary != "" {
+		if err := copyBinary(binary, filepath.Join(abs, "bin", "gridstudy")); err != nil {
+			return fmt.Errorf("copy gridstudy into the study: %w", err)
+		}
+	}
+	return nil
+}
+
+// Scripts renders the sbatch script of every chunk for a study in dir.
+func (p *Plan) Scripts(dir, version string) ([]string, error) {
+	src, name := templates.Sbatch(), "sbatch.tmpl"
+	if p.Study.Slurm.Template != "" {
+		b, err := os.ReadFile(p.Study.Slurm.Template)
+		if err != nil {
+			return nil, err
+		}
+		src, name = string(b), p.Study.Slurm.Template
+	}
+	t, err := slurm.ParseScript(name, src)
+	if err != nil {
+		return nil, err
+	}
+	jobName := p.Study.Slurm.JobName
+	if jobName == "" {
+		jobName = p.Study.Name
+	}
+	out := make([]string, len(p.Chunks))
+	for i, c := range p.Chunks {
+		out[i], err = slurm.RenderScript(t, slurm.ScriptData{Version: version, Study: p.Study.Name, JobName: jobName,
+			Slurm: p.Study.Slurm, Chunk: c, StudyDir: dir, LogDir: filepath.Join(dir, "logs"),
+			Binary: filepath.Join(dir, "bin", "gridstudy")})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// checkDir refuses to plan into a folder that holds something else: another
+// study, or files that are not a study's.
+func checkDir(dir, name string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "study.toml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		entries, err := os.ReadDir(dir)
+		if err == nil && len(entries) > 0 {
+			return fmt.Errorf("%s is not empty and holds no study: choose another -o", dir)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st, err := study.Parse(filepath.Join(dir, "study.toml"), string(b), dir, study.Overrides{})
+	if err == nil && st.Name != name {
+		return fmt.Errorf("%s holds study %q, not %q: choose another -o", dir, st.Name, name)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func copyBinary(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".gridstudy.*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// Rename over the old copy: a running job keeps its open inode.
+	return os.Rename(tmp.Name(), dst)
+}

@@ -68,13 +68,29 @@ func Write(path string, st *study.Study, runs []study.RunSpec) error {
 	params := s[3 : len(s)-4]
 	err := table.WriteFile(path, s, func(w *table.Writer) error {
 		row := make([]any, len(s))
+		// Where each column's value sits in a cell, per model: cells of one
+		// model share their parameter list.
+		where := map[string][]int{}
 		for i := range runs {
 			r := &runs[i]
 			row[0], row[1], row[2] = int64(r.Index), r.ID, r.Cell.ID
-			for j, col := range params {
+			pos, ok := where[r.Cell.Model]
+			if !ok {
+				pos = make([]int, len(params))
+				for j, col := range params {
+					pos[j] = -1
+					for k, p := range r.Cell.Params {
+						if p.Name == col.Name {
+							pos[j] = k
+						}
+					}
+				}
+				where[r.Cell.Model] = pos
+			}
+			for j, k := range pos {
 				row[3+j] = nil
-				if v, ok := r.Cell.Value(col.Name); ok {
-					row[3+j] = v.Any()
+				if k >= 0 {
+					row[3+j] = r.Cell.Values[k].Any()
 				}
 			}
 			n := len(s)

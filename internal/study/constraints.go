@@ -12,8 +12,10 @@ import (
 // become underscores (model.nll_weight -> model_nll_weight), because expr
 // reads a dot as a member access. `model` is the comparison model's name.
 func ExprName(param string) string {
-	return strings.NewReplacer(".", "_", "-", "_").Replace(param)
+	return exprNamer.Replace(param)
 }
+
+var exprNamer = strings.NewReplacer(".", "_", "-", "_")
 
 // constraint is one compiled constraint; programs holds one program per
 // model, nil for a model whose parameters the constraint does not name.

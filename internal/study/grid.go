@@ -57,26 +57,46 @@ func (st *Study) Cells() ([]*Cell, error) {
 			order[i] = i
 		}
 		sort.Slice(order, func(a, b int) bool { return params[order[a]].Name < params[order[b]].Name })
+		// Text per parameter value, computed once rather than per cell:
+		// a million cells share a few dozen values.
+		names := make([]string, len(params))
+		canon := make([][]string, len(params))
+		parts := make([][]string, len(params))
+		altered := make([][]bool, len(params))
+		for i, p := range params {
+			names[i] = ExprName(p.Name)
+			for _, v := range p.Values {
+				part, alt := folderPart(p.Name, v)
+				canon[i] = append(canon[i], v.canonical())
+				parts[i] = append(parts[i], part)
+				altered[i] = append(altered[i], alt)
+			}
+		}
 		env := envFor(st, model)
 		pos := make([]int, len(axes))
+		vidx := make([]int, len(params))
 		for {
 			vals := make([]Value, len(params))
 			for a, ax := range axes {
 				for _, pi := range ax {
+					vidx[pi] = pos[a]
 					vals[pi] = params[pi].Values[pos[a]]
 				}
 			}
-			for i, p := range params {
-				env[ExprName(p.Name)] = exprValue(vals[i])
-			}
-			ok, err := keep(st.constraints, model, env)
-			if err != nil {
-				return nil, err
+			ok := true
+			if len(st.constraints) > 0 {
+				for i := range params {
+					env[names[i]] = exprValue(vals[i])
+				}
+				var err error
+				if ok, err = keep(st.constraints, model, env); err != nil {
+					return nil, err
+				}
 			}
 			if ok {
 				c := &Cell{Model: model, Params: params, Values: vals}
-				c.ID = cellID(model, params, vals, order)
-				c.Folder = folderName(c)
+				c.ID = cellID(model, params, canon, vidx, order)
+				c.Folder = folderName(model, parts, altered, vidx, c.ID)
 				cells = append(cells, c)
 			}
 			// Advance the odometer, last axis fastest.
@@ -132,51 +152,59 @@ func axesOf(st *Study, params []*Param) [][]int {
 // cellID hashes the canonical assignment: model and name=value pairs sorted
 // by name, numbers by value. Adding a value to a dimension or a parameter to
 // another model leaves it unchanged.
-func cellID(model string, params []*Param, vals []Value, order []int) string {
-	h := sha256.New()
-	h.Write([]byte(model))
+func cellID(model string, params []*Param, canon [][]string, vidx, order []int) string {
+	buf := make([]byte, 0, 256)
+	buf = append(buf, model...)
 	for _, i := range order {
-		h.Write([]byte{0})
-		h.Write([]byte(params[i].Name))
-		h.Write([]byte{'='})
-		h.Write([]byte(vals[i].canonical()))
+		buf = append(buf, 0)
+		buf = append(buf, params[i].Name...)
+		buf = append(buf, '=')
+		buf = append(buf, canon[i][vidx[i]]...)
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:6])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:6])
+}
+
+// folderPart is "name=value" with characters that do not belong in a file
+// name replaced, and whether any was.
+func folderPart(name string, v Value) (string, bool) {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte('=')
+	altered := false
+	for _, r := range v.String() {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '+' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+			altered = true
+		}
+	}
+	return b.String(), altered
 }
 
 // folderName builds a readable folder name from the values
 // (pinn_nphotons=1e6_n_images=512), adding the cell id when a value had to
 // be altered to be a file name or the name is too long, so names stay unique.
-func folderName(c *Cell) string {
-	var b strings.Builder
-	altered := false
-	if c.Model != "" {
-		b.WriteString(c.Model)
-	}
-	for i, p := range c.Params {
-		if b.Len() > 0 {
-			b.WriteByte('_')
+func folderName(model string, parts [][]string, altered [][]bool, vidx []int, id string) string {
+	b := make([]byte, 0, 128)
+	b = append(b, model...)
+	alt := false
+	for i := range parts {
+		if len(b) > 0 {
+			b = append(b, '_')
 		}
-		b.WriteString(p.Name)
-		b.WriteByte('=')
-		for _, r := range c.Values[i].String() {
-			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '+' {
-				b.WriteRune(r)
-			} else {
-				b.WriteByte('_')
-				altered = true
-			}
-		}
+		b = append(b, parts[i][vidx[i]]...)
+		alt = alt || altered[i][vidx[i]]
 	}
-	name := b.String()
+	name := string(b)
 	switch {
 	case name == "":
-		return "cell_" + c.ID
+		return "cell_" + id
 	case len(name) > folderMax:
-		return name[:folderMax-len(c.ID)-1] + "_" + c.ID
-	case altered || name[0] == '.' || name[0] == '-':
-		return name + "_" + c.ID
+		return name[:folderMax-len(id)-1] + "_" + id
+	case alt || name[0] == '.' || name[0] == '-':
+		return name + "_" + id
 	}
 	return name
 }
@@ -207,6 +235,10 @@ func (st *Study) Runs(cells []*Cell) ([]RunSpec, error) {
 	runs := make([]RunSpec, 0, len(cells)*st.Trials)
 	seen := make(map[string]*Cell, len(cells))
 	folders := make(map[string]bool, len(cells))
+	trials := make([]string, st.Trials+1)
+	for t := 1; t <= st.Trials; t++ {
+		trials[t] = strconv.Itoa(t)
+	}
 	for _, c := range cells {
 		if other, dup := seen[c.ID]; dup {
 			return nil, fmt.Errorf("cells %s and %s share id %s", other.Folder, c.Folder, c.ID)
@@ -216,14 +248,15 @@ func (st *Study) Runs(cells []*Cell) ([]RunSpec, error) {
 			c.Folder += "_" + c.ID
 		}
 		folders[c.Folder] = true
+		dir := "experiments/" + c.Folder + "/trial_"
 		for t := 1; t <= st.Trials; t++ {
 			runs = append(runs, RunSpec{
 				Index: len(runs),
-				ID:    RunID(c.ID, t),
+				ID:    c.ID + "_t" + trials[t],
 				Cell:  c,
 				Trial: t,
 				Seed:  Seed(st.Seed, c.ID, t),
-				Dir:   "experiments/" + c.Folder + "/trial_" + strconv.Itoa(t),
+				Dir:   dir + trials[t],
 			})
 		}
 	}

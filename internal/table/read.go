@@ -19,6 +19,12 @@ import (
 // thousands of one-row shards several times faster.
 const smallFile = 1 << 20
 
+// readRows is how many rows Reader asks parquet-go for at once. parquet-go
+// allocates room for all of them up front, so more costs one-row shards
+// (most of what collect reads), and more than a few rows per call makes big
+// tables no faster.
+const readRows = 4
+
 // Reader streams the rows of a Parquet table, one row group in memory at a
 // time. It is not safe for concurrent use.
 type Reader struct {
@@ -90,7 +96,7 @@ func NewReader(ra io.ReaderAt, size int64) (r *Reader, err error) {
 		kinds:  make([]Kind, len(fields)),
 		pos:    make([]int, len(fields)),
 		groups: f.RowGroups(),
-		buf:    make([]parquet.Row, batchRows),
+		buf:    make([]parquet.Row, readRows),
 	}
 	for i, field := range fields {
 		k, err := kindOf(field)

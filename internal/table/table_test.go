@@ -375,3 +375,19 @@ func TestWriteFileTempName(t *testing.T) {
 		t.Errorf("files left: %v, want only x.parquet", entries)
 	}
 }
+
+func TestWriteAfterClose(t *testing.T) {
+	w, err := NewWriter(io.Discard, Schema{{"a", Int64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write([]any{int64(1)}); err == nil {
+		t.Error("Write after Close = nil, want an error")
+	}
+	if err := w.Close(); err == nil {
+		t.Error("second Close = nil, want an error")
+	}
+}

@@ -30,6 +30,8 @@ const (
 	batchRows = 256
 )
 
+var errClosed = errors.New("table: writer closed")
+
 // codec is shared by all writers so that its pool of zstd encoders, which are
 // costly to create, serves every file a process writes.
 var codec = &zstd.Codec{Level: zstd.SpeedFastest}
@@ -206,14 +208,20 @@ func (w *Writer) commit() error {
 }
 
 // Close writes the pending rows and the file footer. It does not close the
-// underlying io.Writer.
+// underlying io.Writer. Writes after Close are errors.
 func (w *Writer) Close() (err error) {
+	if w.err != nil {
+		return w.err
+	}
 	if err := w.flush(); err != nil {
 		return err
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("parquet: %v", r)
+		}
+		if err == nil {
+			w.err = errClosed
 		}
 	}()
 	if err := w.commit(); err != nil {

@@ -1,0 +1,206 @@
+// Package shard names, lists and describes the shard files of a study
+// directory: the Parquet file that each attempt of each run writes, with one
+// row of run columns, parameters and metrics, and its companion history file
+// in long form.
+//
+// Shards live in DIR/shards/ as <run_id>.a<attempt>.parquet and
+// <run_id>.a<attempt>.history.parquet. Every attempt keeps its own file, so
+// a retried run never overwrites the evidence of an earlier failure, and the
+// runner, status and collect agree on a run's state by listing one folder.
+package shard
+
+import (
+	"cmp"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gridstudy/gridstudy/internal/table"
+)
+
+// The statuses a shard records in its status column.
+const (
+	StatusOK        = "ok"        // the command exited 0
+	StatusFailed    = "failed"    // the command failed on its own
+	StatusTimeout   = "timeout"   // a time limit stopped it
+	StatusPreempted = "preempted" // the scheduler preempted it
+	StatusCancelled = "cancelled" // a user (scancel, Ctrl-C) stopped it
+)
+
+const (
+	suffix        = ".parquet"
+	historySuffix = ".history"
+)
+
+// Dir returns the folder that holds the shards of the study in studyDir.
+func Dir(studyDir string) string { return filepath.Join(studyDir, "shards") }
+
+// Name returns the file name of the shard of one attempt of a run; attempts
+// count from 1.
+func Name(runID string, attempt int, history bool) string {
+	name := runID + ".a" + strconv.Itoa(attempt)
+	if history {
+		name += historySuffix
+	}
+	return name + suffix
+}
+
+// Path returns the path of the shard of one attempt of a run in the study in
+// studyDir.
+func Path(studyDir, runID string, attempt int) string {
+	return filepath.Join(Dir(studyDir), Name(runID, attempt, false))
+}
+
+// HistoryPath returns the path of the history shard of one attempt of a run
+// in the study in studyDir.
+func HistoryPath(studyDir, runID string, attempt int) string {
+	return filepath.Join(Dir(studyDir), Name(runID, attempt, true))
+}
+
+// Parse splits a shard file name (not a path) into its run id, attempt and
+// history flag. ok is false for any other name: temporary files (which start
+// with "."), attempts that are not a positive decimal without leading zeros,
+// foreign files. Parse(Name(id, a, h)) gives back id, a and h.
+func Parse(name string) (runID string, attempt int, history bool, ok bool) {
+	rest, found := strings.CutSuffix(name, suffix)
+	if !found {
+		return "", 0, false, false
+	}
+	rest, history = strings.CutSuffix(rest, historySuffix)
+	i := strings.LastIndex(rest, ".a")
+	if i <= 0 || rest[0] == '.' {
+		return "", 0, false, false
+	}
+	// A first digit of 1-9 rules out "a01", "a0" and Atoi's signs, so that
+	// each attempt has exactly one name.
+	digits := rest[i+2:]
+	if digits == "" || digits[0] < '1' || digits[0] > '9' {
+		return "", 0, false, false
+	}
+	attempt, err := strconv.Atoi(digits)
+	if err != nil {
+		return "", 0, false, false
+	}
+	return rest[:i], attempt, history, true
+}
+
+// Entry is one shard file found by Scan.
+type Entry struct {
+	Name    string // file name in Dir
+	RunID   string
+	Attempt int
+	History bool
+}
+
+// Scan lists the shard files of the study in studyDir, sorted by run id,
+// then attempt, the run shard before its history shard. Other files are
+// ignored, temporary ones included. A study without a shards folder has no
+// shards yet: that is no error. Scan reads names only (no stat per file), so
+// it stays quick with 100,000 shards.
+func Scan(studyDir string) ([]Entry, error) {
+	f, err := os.Open(Dir(studyDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, 0, len(names))
+	for _, name := range names {
+		// The run id is a substring of the name: no copy per entry.
+		if id, attempt, history, ok := Parse(name); ok {
+			entries = append(entries, Entry{Name: name, RunID: id, Attempt: attempt, History: history})
+		}
+	}
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := strings.Compare(a.RunID, b.RunID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Attempt, b.Attempt); c != 0 {
+			return c
+		}
+		return cmpBool(a.History, b.History)
+	})
+	return entries, nil
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
+}
+
+// NextAttempt returns the attempt number that the next run of runID should
+// use: one more than the highest attempt among entries, 1 when there is none.
+// A history shard counts as well, so that a new attempt never mixes its
+// files with an older one's.
+func NextAttempt(entries []Entry, runID string) int {
+	last := 0
+	for _, e := range entries {
+		if e.RunID == runID && e.Attempt > last {
+			last = e.Attempt
+		}
+	}
+	return last + 1
+}
+
+// RunColumns returns the fixed columns of a run shard, in order; the study's
+// parameters and then its metrics follow them. Each call returns a new slice
+// that the caller may extend.
+//
+// exit_code is NULL when a signal killed the command, signal NULL when none
+// did; gpu_mem_mb is NULL where no GPU was visible; the slurm_ columns are
+// NULL outside SLURM. error holds the runner's own error, or the first
+// malformed metrics line, counted in bad_metric_lines.
+func RunColumns() table.Schema {
+	return table.Schema{
+		{Name: "run_id", Kind: table.String},
+		{Name: "cell_id", Kind: table.String},
+		{Name: "model", Kind: table.String},
+		{Name: "trial", Kind: table.Int64},
+		{Name: "seed", Kind: table.Int64},
+		{Name: "attempt", Kind: table.Int64},
+		{Name: "status", Kind: table.String},
+		{Name: "exit_code", Kind: table.Int64},
+		{Name: "signal", Kind: table.String},
+		{Name: "wall_s", Kind: table.Double},
+		{Name: "cpu_s", Kind: table.Double},
+		{Name: "max_rss_mb", Kind: table.Double},
+		{Name: "gpu_mem_mb", Kind: table.Double},
+		{Name: "host", Kind: table.String},
+		{Name: "slurm_job_id", Kind: table.String},
+		{Name: "slurm_array_job_id", Kind: table.String},
+		{Name: "slurm_array_task_id", Kind: table.String},
+		{Name: "started_at", Kind: table.Timestamp},
+		{Name: "finished_at", Kind: table.Timestamp},
+		{Name: "error", Kind: table.String},
+		{Name: "bad_metric_lines", Kind: table.Int64},
+		{Name: "gridstudy_version", Kind: table.String},
+	}
+}
+
+// HistoryColumns returns the columns of a history shard: one row per metric
+// value reported with a step, in long form so that runs reporting different
+// metrics or steps still share one schema.
+func HistoryColumns() table.Schema {
+	return table.Schema{
+		{Name: "run_id", Kind: table.String},
+		{Name: "step", Kind: table.Int64},
+		{Name: "name", Kind: table.String},
+		{Name: "value", Kind: table.Double},
+	}
+}

@@ -1,0 +1,203 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Cell states in an aggregated grid.
+const (
+	stMissing = iota // no cell of the study lies here (not run, or excluded)
+	stFailed         // cells lie here, but none has a finite value
+	stOK
+)
+
+// point is one aggregated grid point.
+type point struct {
+	val   float64 // NaN unless state == stOK
+	std   float64 // pooled std over trials (for "±" annotations)
+	err   float64 // half-width of the error bar of the chosen kind
+	state int
+}
+
+// grid holds one model's metric over the levels of some parameters, the
+// others marginalised.
+type grid struct {
+	keys   []int // parameter indices, slowest-varying first
+	sizes  []int // number of levels of each key
+	points []point
+	hidden []string // parameters marginalised that vary for this model
+}
+
+// at returns the point at the given levels of the keys.
+func (g grid) at(levels ...int) point {
+	return g.points[g.index(levels)]
+}
+
+func (g grid) index(levels []int) int {
+	i := 0
+	for k, l := range levels {
+		i = i*g.sizes[k] + l
+	}
+	return i
+}
+
+// empty reports whether no point of g holds a cell.
+func (g grid) empty() bool {
+	for _, p := range g.points {
+		if p.state != stMissing {
+			return false
+		}
+	}
+	return true
+}
+
+// aggregate groups the cells of model by their levels of keys and combines
+// each group with marginal (MarginalMean or MarginalBest); errKind chooses
+// the error measure. Cells where a key does not apply are left out.
+func aggregate(d Data, model, metric string, keys []int, marginal, errKind string) grid {
+	g := grid{keys: keys, sizes: make([]int, len(keys))}
+	n := 1
+	for k, p := range keys {
+		g.sizes[k] = max(1, len(d.Params[p].Labels))
+		n *= g.sizes[k]
+	}
+	type acc struct {
+		sum, sumVar, sumErr2 float64
+		k                    int
+		seen                 bool
+		best                 point
+	}
+	accs := make([]acc, n)
+	maximize := d.Maximize[metric]
+	levels := make([]int, len(keys))
+cells:
+	for _, c := range d.Cells {
+		if c.Model != model {
+			continue
+		}
+		for k, p := range keys {
+			if c.Levels[p] < 0 {
+				continue cells
+			}
+			levels[k] = c.Levels[p]
+		}
+		a := &accs[g.index(levels)]
+		a.seen = true
+		v := value(c, metric)
+		if math.IsNaN(v) {
+			continue
+		}
+		s := c.Metrics[metric]
+		e := errorOf(s, errKind)
+		a.sum += v
+		a.sumVar += finite(s.Std) * finite(s.Std)
+		a.sumErr2 += e * e
+		a.k++
+		if a.k == 1 || better(v, a.best.val, maximize) {
+			a.best = point{val: v, std: finite(s.Std), err: e, state: stOK}
+		}
+	}
+	g.points = make([]point, n)
+	for i, a := range accs {
+		switch {
+		case a.k == 0 && a.seen:
+			g.points[i] = point{val: math.NaN(), state: stFailed}
+		case a.k == 0:
+			g.points[i] = point{val: math.NaN(), state: stMissing}
+		case marginal == MarginalBest:
+			g.points[i] = a.best
+		default:
+			k := float64(a.k)
+			g.points[i] = point{val: a.sum / k, std: math.Sqrt(a.sumVar / k), err: math.Sqrt(a.sumErr2) / k, state: stOK}
+			if errKind == ErrorStd {
+				g.points[i].err = g.points[i].std
+			}
+		}
+	}
+	used := d.levelsFor(model)
+	for p, prm := range d.Params {
+		if used[p] > 1 && !contains(keys, p) {
+			g.hidden = append(g.hidden, prm.Name)
+		}
+	}
+	return g
+}
+
+// errorOf returns the half-width of the error bar of kind from s.
+func errorOf(s Stat, kind string) float64 {
+	switch kind {
+	case ErrorSEM:
+		return finite(s.SEM)
+	case ErrorCI95:
+		return finite(s.CI95)
+	}
+	return finite(s.Std)
+}
+
+// finite returns v, or 0 when v is NaN or infinite.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// better reports whether a beats b for a metric of the given direction.
+func better(a, b float64, maximize bool) bool {
+	if maximize {
+		return a > b
+	}
+	return a < b
+}
+
+func contains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// marginalNote says how hidden parameters were combined, e.g.
+// "mean over tv_weight, lr".
+func marginalNote(hidden []string, marginal string) string {
+	if len(hidden) == 0 {
+		return ""
+	}
+	if marginal == MarginalBest {
+		return "best over " + strings.Join(hidden, ", ")
+	}
+	return "mean over " + strings.Join(hidden, ", ")
+}
+
+// errorNote names the error measure, e.g. "band: ±1 std".
+func errorNote(kind string) string {
+	switch kind {
+	case ErrorSEM:
+		return "±1 s.e.m."
+	case ErrorCI95:
+		return "95% CI"
+	}
+	return "±1 std"
+}
+
+// direction is "higher is better" or "lower is better".
+func (d Data) direction(metric string) string {
+	if d.Maximize[metric] {
+		return "higher is better"
+	}
+	return "lower is better"
+}
+
+// checkModel returns an error unless model is one of d's models.
+func (d Data) checkModel(model string) error {
+	for _, m := range d.models() {
+		if m == model {
+			return nil
+		}
+	}
+	return fmt.Errorf("plots: unknown model %q", model)
+}

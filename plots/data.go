@@ -1,0 +1,210 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Scales of a parameter's levels.
+const (
+	ScaleLinear      = "linear"      // evenly spaced numbers
+	ScaleLog         = "log"         // log10-spaced numbers (1e2, 1e3, …)
+	ScaleLog2        = "log2"        // powers of two (256, 512, …)
+	ScaleCategorical = "categorical" // names, or numbers without order
+)
+
+// Param is one swept parameter: its levels in sweep order, labelled as the
+// user wrote them ("1e6", "512", "adam").
+type Param struct {
+	Name    string
+	Labels  []string
+	Numeric []float64 // value of each level; nil when the parameter is not numeric
+	Scale   string    // ScaleLinear, ScaleLog, ScaleLog2 or ScaleCategorical ("" = categorical)
+}
+
+// Stat summarises one metric over the trials of one cell.
+type Stat struct {
+	Mean, Std, SEM float64
+	CI95           float64 // half-width of the 95% confidence interval of the mean
+	N              int     // trials that reported the metric
+}
+
+// Cell is one grid point: one level index per parameter (in Data.Params
+// order; -1 where the parameter does not apply to this model) and a model.
+type Cell struct {
+	Model   string
+	Levels  []int
+	Metrics map[string]Stat
+	Failed  bool // no trial of the cell finished ok
+}
+
+// Curve is one convergence curve: a metric over training steps for one
+// cell, averaged over its trials, with a band from Lo to Hi (e.g. mean ± std).
+type Curve struct {
+	Model        string
+	Cell         int // index into Data.Cells, -1 when the curve is not a single cell's
+	Steps        []float64
+	Mean, Lo, Hi []float64 // same length as Steps; Lo and Hi may be nil
+}
+
+// Data is what the collector hands to the figures.
+type Data struct {
+	Params   []Param
+	Models   []string // in display order; may be empty (cells then have Model "")
+	Cells    []Cell
+	Metrics  []string        // in display order
+	Maximize map[string]bool // metrics where higher is better; every other metric is minimised
+
+	// Curves holds convergence curves per metric name (optional).
+	Curves map[string][]Curve
+	// Sensitivity optionally overrides the computed sensitivity shares:
+	// metric → model → parameter → share of variance in [0, 1].
+	Sensitivity map[string]map[string]map[string]float64
+}
+
+// Validate reports structural errors: cells whose level lists do not match
+// the parameters, unknown models, mismatched curve lengths. Values (NaN,
+// constants, failed cells) are never errors.
+func (d Data) Validate() error {
+	for i, p := range d.Params {
+		if p.Name == "" {
+			return fmt.Errorf("plots: parameter %d has no name", i)
+		}
+		if p.Numeric != nil && len(p.Numeric) != len(p.Labels) {
+			return fmt.Errorf("plots: parameter %s: %d labels but %d numeric values", p.Name, len(p.Labels), len(p.Numeric))
+		}
+	}
+	models := map[string]bool{}
+	for _, m := range d.Models {
+		models[m] = true
+	}
+	for i, c := range d.Cells {
+		if len(c.Levels) != len(d.Params) {
+			return fmt.Errorf("plots: cell %d has %d levels for %d parameters", i, len(c.Levels), len(d.Params))
+		}
+		for j, l := range c.Levels {
+			if l < -1 || l >= len(d.Params[j].Labels) {
+				return fmt.Errorf("plots: cell %d: level %d of %s out of range", i, l, d.Params[j].Name)
+			}
+		}
+		if len(d.Models) > 0 && !models[c.Model] {
+			return fmt.Errorf("plots: cell %d: model %q not in Models", i, c.Model)
+		}
+	}
+	for m, cs := range d.Curves {
+		for i, c := range cs {
+			if len(c.Mean) != len(c.Steps) || (c.Lo != nil && len(c.Lo) != len(c.Steps)) || (c.Hi != nil && len(c.Hi) != len(c.Steps)) {
+				return fmt.Errorf("plots: curve %d of %s: lengths of Steps, Mean, Lo, Hi differ", i, m)
+			}
+			if c.Cell < -1 || c.Cell >= len(d.Cells) {
+				return fmt.Errorf("plots: curve %d of %s: cell %d out of range", i, m, c.Cell)
+			}
+		}
+	}
+	return nil
+}
+
+// models returns the models to draw: Data.Models, or the single unnamed
+// model when the study has no model dimension.
+func (d Data) models() []string {
+	if len(d.Models) == 0 {
+		return []string{""}
+	}
+	return d.Models
+}
+
+// paramIndex returns the index of the named parameter.
+func (d Data) paramIndex(name string) (int, error) {
+	for i, p := range d.Params {
+		if p.Name == name {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("plots: unknown parameter %q", name)
+}
+
+// hasMetric reports whether metric is one of d.Metrics.
+func (d Data) hasMetric(metric string) error {
+	for _, m := range d.Metrics {
+		if m == metric {
+			return nil
+		}
+	}
+	return fmt.Errorf("plots: unknown metric %q", metric)
+}
+
+// value is the mean of metric in c, NaN when the cell failed or lacks it.
+func value(c Cell, metric string) float64 {
+	if c.Failed {
+		return math.NaN()
+	}
+	s, ok := c.Metrics[metric]
+	if !ok || math.IsInf(s.Mean, 0) {
+		return math.NaN()
+	}
+	return s.Mean
+}
+
+// levelsFor returns, for each parameter, how many distinct levels the
+// cells of model use (0 when the parameter does not apply to it).
+func (d Data) levelsFor(model string) []int {
+	seen := make([]map[int]bool, len(d.Params))
+	for i := range seen {
+		seen[i] = map[int]bool{}
+	}
+	for _, c := range d.Cells {
+		if c.Model != model {
+			continue
+		}
+		for i, l := range c.Levels {
+			if l >= 0 {
+				seen[i][l] = true
+			}
+		}
+	}
+	n := make([]int, len(d.Params))
+	for i, s := range seen {
+		n[i] = len(s)
+	}
+	return n
+}
+
+// label is the text of level i of p.
+func (p Param) label(i int) string {
+	if i >= 0 && i < len(p.Labels) && p.Labels[i] != "" {
+		return p.Labels[i]
+	}
+	if i >= 0 && i < len(p.Numeric) {
+		return strconv.FormatFloat(p.Numeric[i], 'g', -1, 64)
+	}
+	return strconv.Itoa(i)
+}
+
+// logScaled reports whether p should be drawn on a logarithmic axis: it is
+// log-spaced and every value is positive.
+func (p Param) logScaled() bool {
+	if (p.Scale != ScaleLog && p.Scale != ScaleLog2) || len(p.Numeric) == 0 {
+		return false
+	}
+	for _, v := range p.Numeric {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// numericAxis reports whether p can be placed by value on a linear or log
+// axis (otherwise its levels sit at evenly spaced index positions).
+func (p Param) numericAxis() bool {
+	if p.Scale == ScaleCategorical || p.Scale == "" || len(p.Numeric) == 0 {
+		return false
+	}
+	for _, v := range p.Numeric {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return p.Scale == ScaleLinear || p.logScaled()
+}

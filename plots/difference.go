@@ -1,0 +1,105 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// DifferenceSpec selects a model-difference heatmap: Metric of model A
+// minus model B over parameters X and Y.
+type DifferenceSpec struct {
+	X, Y   string
+	Metric string
+	A, B   string
+}
+
+// ModelDifference draws the difference s.A − s.B of s.Metric over s.X and
+// s.Y, each model's other parameters first marginalised as
+// Options.Marginal says (so a parameter only one model has is combined
+// within that model). The palette diverges from white at zero, blue to
+// red, symmetric about zero, and is flipped for metrics to minimise so
+// that red always means "A is better". Cells where either model has no
+// value are grey.
+func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if err := d.hasMetric(s.Metric); err != nil {
+		return nil, err
+	}
+	for _, m := range []string{s.A, s.B} {
+		if err := d.checkModel(m); err != nil {
+			return nil, err
+		}
+	}
+	if s.A == s.B {
+		return nil, fmt.Errorf("plots: difference of model %q with itself", s.A)
+	}
+	xi, err := d.paramIndex(s.X)
+	if err != nil {
+		return nil, err
+	}
+	yi, err := d.paramIndex(s.Y)
+	if err != nil {
+		return nil, err
+	}
+	if xi == yi {
+		return nil, fmt.Errorf("plots: difference heatmap of %s against itself", s.X)
+	}
+	marginal := opt.marginal()
+	ga := aggregate(d, s.A, s.Metric, []int{yi, xi}, marginal, ErrorStd)
+	gb := aggregate(d, s.B, s.Metric, []int{yi, xi}, marginal, ErrorStd)
+	if ga.empty() || gb.empty() {
+		return nil, ErrNoData
+	}
+	nx, ny := len(d.Params[xi].Labels), len(d.Params[yi].Labels)
+	pts := make([]point, nx*ny)
+	vals := make([]float64, nx*ny)
+	for k := range pts {
+		a, b := ga.points[k], gb.points[k]
+		switch {
+		case a.state == stOK && b.state == stOK:
+			pts[k] = point{val: a.val - b.val, state: stOK}
+		case a.state == stMissing || b.state == stMissing:
+			pts[k] = point{val: math.NaN(), state: stMissing}
+		default:
+			pts[k] = point{val: math.NaN(), state: stFailed}
+		}
+		vals[k] = pts[k].val
+	}
+	maximize := d.Maximize[s.Metric]
+	scale := diverging(vals, maximize)
+	fmtr := newFormatter(vals)
+	width := opt.width(3.5)
+	cells := &heatCells{nx: nx, ny: ny, pts: pts, notes: make([]string, len(pts)), scale: scale, best: -1, theme: newTheme(width)}
+	for k, pt := range pts {
+		if pt.state == stOK {
+			cells.notes[k] = fmtr.format(pt.val)
+			if pt.val > 0 && cells.notes[k] != fmtr.format(0) {
+				cells.notes[k] = "+" + cells.notes[k]
+			}
+		}
+	}
+	var sub []string
+	sub = append(sub, "red: "+s.A+" better, blue: "+s.B+" better")
+	for _, side := range []struct {
+		model  string
+		hidden []string
+	}{{s.A, ga.hidden}, {s.B, gb.hidden}} {
+		if n := marginalNote(side.hidden, marginal); n != "" {
+			sub = append(sub, n+" ("+side.model+")")
+		}
+	}
+	hf := heatFigure{
+		name:     fileName(fmt.Sprintf("difference_%s_minus_%s_%s", s.A, s.B, s.Metric)),
+		title:    s.Metric + ": " + s.A + " - " + s.B,
+		subtitle: strings.Join(sub, " · "),
+		x:        d.Params[xi], y: d.Params[yi],
+		panels:   []heatPanel{{cells: cells}},
+		scale:    scale,
+		barTitle: s.Metric + " difference",
+		width:    width,
+	}
+	return hf.figure(), nil
+}

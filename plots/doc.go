@@ -1,0 +1,31 @@
+// Package plots draws the publication figures of a grid study with
+// gonum/plot: heatmaps (with small multiples over a third parameter), line
+// plots, sensitivity bars, Pareto fronts, convergence curves and
+// model-difference heatmaps.
+//
+// The collector fills a Data (parameters, models, per-cell statistics,
+// optional convergence curves) and calls DrawAll, or builds single figures
+// with Heatmap, Lines, Sensitivity, Pareto, Convergence and ModelDifference
+// and writes them with Figure.Save or Figure.Render.
+//
+// Conventions, the same in every figure:
+//   - Colour: viridis, reversed for metrics to minimise, so the good end is
+//     always yellow; differences use a blue–white–red map centred on zero
+//     with red meaning "A is better". Series use the Okabe–Ito palette with
+//     distinct markers and dashes, legible in greyscale.
+//   - Parameters: levels are labelled as the user wrote them. Heatmap cells
+//     sit at evenly spaced positions; line plots put log-spaced numbers on a
+//     log axis. Labels are thinned so that they never overlap.
+//   - Marginalisation: parameters a figure does not show are averaged over
+//     their levels (MarginalMean, the default) or replaced by their best
+//     level (MarginalBest); the subtitle names them.
+//   - Missing data never stops a figure: failed cells are grey with a ×,
+//     cells never run light grey with a /, NaN values count as failed, a
+//     constant metric gets a valid colour scale, and a figure with nothing
+//     to show returns ErrNoData (DrawAll skips it).
+//   - Output: PNG at 300 dpi, PDF and SVG with embedded Liberation Sans;
+//     the same figure always gives the same bytes (PDF dates pinned to
+//     SOURCE_DATE_EPOCH or 2000-01-01). Widths: 3.5 in (one column) for
+//     single panels, 7 in (full page) for small multiples, unless
+//     Options.Width says otherwise; text is 7–9 pt at print size.
+package plots

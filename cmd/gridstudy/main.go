@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{planCmd(), paramsCmd()}
+	return []*command{planCmd(), paramsCmd(), submitCmd(), statusCmd(), resumeCmd(), cancelCmd()}
 }
 
 // usageError is bad usage: exit code 2 and a hint to ask for help.

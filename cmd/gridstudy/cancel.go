@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/state"
+)
+
+func cancelCmd() *command {
+	var runs []string
+	return &command{
+		name:  "cancel",
+		usage: "DIR [--runs RUN_ID|INDEX,...]",
+		short: "scancel the study's queued and running jobs",
+		long: `Cancel runs scancel on every job the study submitted (arrays, feeder and
+collect jobs), or with --runs only on the array tasks of the given runs
+(by run id or manifest index). Cancelled runs can be resubmitted with resume.`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringSliceVar(&runs, "runs", nil, "only these runs: run ids or manifest indices")
+		},
+		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one study directory")
+			}
+			_, dir, err := openStudyDir(args[0])
+			if err != nil {
+				return err
+			}
+			c := &slurm.Client{}
+			var ids []string
+			if len(runs) == 0 {
+				subs, err := slurm.OpenJournal(dir).Read()
+				if err != nil {
+					return err
+				}
+				for _, s := range subs {
+					ids = append(ids, s.JobID)
+				}
+			} else {
+				rep, err := state.Gather(ctx, dir, c)
+				if err != nil {
+					return err
+				}
+				if rep.QueueErr != nil {
+					return rep.QueueErr
+				}
+				want := map[string]bool{}
+				for _, r := range runs {
+					want[r] = true
+				}
+				for _, r := range rep.Runs {
+					if (want[r.RunID] || want[strconv.Itoa(r.Index)]) && r.JobID != "" {
+						ids = append(ids, r.JobID)
+					}
+				}
+			}
+			if len(ids) == 0 {
+				fmt.Fprintln(e.stdout, "nothing to cancel")
+				return nil
+			}
+			if err := c.Cancel(ctx, ids); err != nil {
+				return fmt.Errorf("cancel: %w", err)
+			}
+			fmt.Fprintf(e.stdout, "cancelled %d job%s\n", len(ids), plural(len(ids)))
+			return nil
+		},
+	}
+}

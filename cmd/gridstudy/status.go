@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/state"
+)
+
+func statusCmd() *command {
+	var (
+		asJSON bool
+		watch  time.Duration
+		runs   bool
+		states []string
+	)
+	return &command{
+		name:  "status",
+		usage: "DIR [--json] [--watch[=INTERVAL]] [--runs [--state S,...]]",
+		short: "count runs by state, from squeue and the shards",
+		long: `Status tells where each run of the study stands: ok, failed, cancelled,
+timeout or preempted (from its last shard), running or pending (from squeue)
+or missing (no shard and not queued: a node died, or a job was killed before
+the runner could write). It asks squeue once per call, whatever the size of
+the study. If squeue cannot be asked, status says so and shows what the
+shards alone say.`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.BoolVar(&asJSON, "json", false, `print {"counts": {...}, "runs": [...]}`)
+			fs.DurationVar(&watch, "watch", 0, "refresh every `INTERVAL` until interrupted")
+			fs.Lookup("watch").NoOptDefVal = "10s"
+			fs.BoolVar(&runs, "runs", false, "list the runs, one per line")
+			fs.StringSliceVar(&states, "state", nil, "with --runs: only runs in these states")
+		},
+		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one study directory")
+			}
+			for _, s := range states {
+				if !contains(state.States, s) {
+					return usagef("--state %q: want one of %s", s, strings.Join(state.States, ", "))
+				}
+			}
+			_, dir, err := openStudyDir(args[0])
+			if err != nil {
+				return err
+			}
+			for {
+				rep, err := state.Gather(ctx, dir, &slurm.Client{})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := printJSON(e.stdout, rep, runs, states); err != nil {
+						return err
+					}
+				} else {
+					printStatus(e.stdout, rep, runs, states)
+				}
+				if watch <= 0 {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(watch):
+				}
+			}
+		},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func printStatus(w io.Writer, rep *state.Report, runs bool, states []string) {
+	if rep.QueueErr != nil {
+		fmt.Fprintf(w, "warning: %v\nwarning: states below come from the shards alone; queued runs show as missing\n", rep.QueueErr)
+	}
+	total := len(rep.Runs)
+	var parts []string
+	for _, s := range state.States {
+		if n := rep.Counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	fmt.Fprintf(w, "%d runs: %s\n", total, strings.Join(parts, ", "))
+	if !runs {
+		return
+	}
+	for _, r := range rep.Runs {
+		if len(states) > 0 && !contains(states, r.State) {
+			continue
+		}
+		extra := r.JobID
+		if r.Reason != "" && r.Reason != "None" {
+			extra += " (" + r.Reason + ")"
+		}
+		fmt.Fprintf(w, "%6d  %-9s  %s  attempts %d  %s %s\n", r.Index, r.State, r.RunID, r.Attempts, r.Dir, extra)
+	}
+}
+
+func printJSON(w io.Writer, rep *state.Report, runs bool, states []string) error {
+	out := struct {
+		Counts     map[string]int `json:"counts"`
+		Runs       []state.Run    `json:"runs"`
+		QueueError string         `json:"queue_error,omitempty"`
+	}{Counts: map[string]int{}, Runs: []state.Run{}}
+	for _, s := range state.States {
+		out.Counts[s] = rep.Counts[s]
+	}
+	for _, r := range rep.Runs {
+		if len(states) == 0 || contains(states, r.State) {
+			out.Runs = append(out.Runs, r)
+		}
+	}
+	if rep.QueueErr != nil {
+		out.QueueError = rep.QueueErr.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
@@ -129,35 +132,96 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 	return out, nil
 }
 
+// cacheFile keeps the status of every shard already read. Shards never
+// change once written (a new attempt is a new file), so a name identifies
+// its status for good, and status reads only the shards that are new.
+const cacheFile = ".status-cache"
+
 // readStatuses reads the status column of each run's latest shard, in
-// parallel: shards are small and each costs a file open.
+// parallel, from the cache where it can.
 func readStatuses(dir string, latest map[string]int) map[string]string {
+	cachePath := filepath.Join(shard.Dir(dir), cacheFile)
+	cache := loadCache(cachePath)
 	type job struct {
 		runID   string
 		attempt int
 	}
+	out := make(map[string]string, len(latest))
+	var todo []job
+	for id, a := range latest {
+		if st, ok := cache[shard.Name(id, a, false)]; ok {
+			out[id] = st
+		} else {
+			todo = append(todo, job{id, a})
+		}
+	}
 	jobs := make(chan job)
 	var mu sync.Mutex
-	out := make(map[string]string, len(latest))
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0)*2; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				st := readStatus(shard.Path(dir, j.runID, j.attempt))
+				name := shard.Name(j.runID, j.attempt, false)
+				st := readStatus(filepath.Join(shard.Dir(dir), name))
 				mu.Lock()
 				out[j.runID] = st
+				cache[name] = st
 				mu.Unlock()
 			}
 		}()
 	}
-	for id, a := range latest {
-		jobs <- job{id, a}
+	for _, j := range todo {
+		jobs <- j
 	}
 	close(jobs)
 	wg.Wait()
+	if len(todo) > 0 {
+		// A study folder may be read-only to whoever asks: then the next
+		// call reads the shards again, which is only slower.
+		_ = saveCache(cachePath, cache)
+	}
 	return out
+}
+
+func loadCache(path string) map[string]string {
+	cache := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cache
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, st, ok := strings.Cut(line, "\t"); ok {
+			cache[name] = st
+		}
+	}
+	return cache
+}
+
+func saveCache(path string, cache map[string]string) error {
+	names := make([]string, 0, len(cache))
+	for n := range cache {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n + "\t" + cache[n] + "\n")
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-cache.*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(b.String()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // readStatus returns a shard's status; an unreadable shard counts as a

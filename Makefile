@@ -5,13 +5,25 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/gridstudy
 
-.PHONY: build test lint bench fuzz clean
+.PHONY: build demo test test-slurm lint bench fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gridstudy
 
+# The main job: the example study end to end on the local executor, then
+# collected into studies/photon_dose/{data,visualizations,reports}.
+demo: build
+	$(GO) build -o bin/photon_dose ./examples/photon_dose
+	PATH="$(CURDIR)/bin:$$PATH" bin/gridstudy run examples/photon_dose/study.toml -o studies/photon_dose
+
 test:
 	$(GO) test ./...
+
+# Starts (or checks) the single-node SLURM cluster of .ci/slurm-up.sh, as
+# root, and runs the tests that submit to it.
+test-slurm:
+	bash .ci/slurm-up.sh
+	GRIDSTUDY_SLURM=1 $(GO) test -count=1 -run 'Slurm' -v ./cmd/gridstudy/
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo 'gofmt: run gofmt -w on the files above'; exit 1)
@@ -28,4 +40,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseIndexList -fuzztime 30s ./internal/slurm/
 
 clean:
-	rm -rf bin
+	rm -rf bin studies

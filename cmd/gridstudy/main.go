@@ -41,7 +41,18 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{planCmd(), paramsCmd(), submitCmd(), statusCmd(), resumeCmd(), cancelCmd()}
+	return []*command{
+		planCmd(),
+		paramsCmd(),
+		submitCmd(),
+		statusCmd(),
+		resumeCmd(),
+		cancelCmd(),
+		execCmd(),
+		collectCmd(),
+		metricsCmd(),
+		runCmd(),
+	}
 }
 
 // usageError is bad usage: exit code 2 and a hint to ask for help.

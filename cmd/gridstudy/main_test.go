@@ -34,10 +34,16 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
+			fixtures, err := filepath.Abs("../../internal/metrics/testdata")
+			if err != nil {
+				return err
+			}
+			e.Setenv("METRICS_TESTDATA", fixtures)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"manifest": cmdManifest,
+			"shards":   cmdShards,
 		},
 	})
 }

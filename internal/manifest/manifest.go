@@ -117,7 +117,15 @@ func Read(path string) ([]Entry, error) {
 	return out, err
 }
 
-// Scan calls fn for each entry of the manifest at path, streaming.
+// ErrStop, returned by the function given to Scan, ends the scan early and
+// makes Scan return nil. Entries come sorted by index, so a runner looking
+// for its own runs stops once past them instead of reading a manifest of a
+// million rows to its end.
+var ErrStop = errors.New("stop scanning the manifest")
+
+// Scan calls fn for each entry of the manifest at path, streaming, in file
+// order (by index). An error from fn ends the scan and is returned, except
+// ErrStop, which ends it with nil.
 func Scan(path string, fn func(Entry) error) error {
 	r, err := table.Open(path)
 	if err != nil {
@@ -153,6 +161,9 @@ func Scan(path string, fn func(Entry) error) error {
 			}
 		}
 		if err := fn(e); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
 			return err
 		}
 	}

@@ -7,6 +7,9 @@
 // <run_id>.a<attempt>.history.parquet. Every attempt keeps its own file, so
 // a retried run never overwrites the evidence of an earlier failure, and the
 // runner, status and collect agree on a run's state by listing one folder.
+// Attempt numbers are reserved with claim files, <run_id>.a<attempt>.claim
+// (Claim), which Scan ignores; a claim left without its shard marks a runner
+// that died before it could write one.
 package shard
 
 import (

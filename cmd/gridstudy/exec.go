@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gridstudy/gridstudy/internal/runner"
+	"github.com/gridstudy/gridstudy/internal/shard"
+)
+
+// execOptions are the flags of gridstudy exec.
+type execOptions struct {
+	task   int
+	offset int
+	index  int
+	force  bool
+	grace  time.Duration
+}
+
+func execCmd() *command {
+	var o execOptions
+	return &command{
+		name:  "exec",
+		usage: "DIR [--task N] [--offset O] [--index I] [--force] [--grace D]",
+		short: "run the runs of one array task (called by the sbatch scripts)",
+		long: `Exec is the in-job runner: it runs the runs of one array task of the study
+in DIR and writes one shard per run into DIR/shards. The sbatch scripts call
+it as 'gridstudy exec DIR --offset O'; the task id comes from --task or from
+SLURM_ARRAY_TASK_ID. With runs_per_task K, task t runs the manifest indices
+O + t*K ... O + t*K + K-1 at once, each in its own process group with its own
+shard; --index runs one manifest index alone.
+
+A run that already has an ok shard is skipped unless --force. SIGTERM,
+SIGINT and SIGUSR1 are passed on to the runs' commands, which are killed
+after --grace; every run's shard is written before exec exits, with status
+timeout, preempted or cancelled. Exit status 0 when every run is ok, 1
+otherwise.`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.IntVar(&o.task, "task", 0, "array task id (default: $SLURM_ARRAY_TASK_ID)")
+			fs.IntVar(&o.offset, "offset", 0, "manifest index of the array's task 0 (its chunk's offset)")
+			fs.IntVar(&o.index, "index", 0, "run the run at this manifest index alone")
+			fs.BoolVar(&o.force, "force", false, "run even when an ok shard exists")
+			fs.DurationVar(&o.grace, "grace", runner.DefaultGrace, "time a signalled command has to exit before it is killed")
+		},
+		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
+			return runExec(ctx, e, fs, o, args)
+		},
+	}
+}
+
+// execIndices returns the manifest indices the task must run.
+func execIndices(fs *pflag.FlagSet, o execOptions, runsPerTask int) ([]int, error) {
+	if fs.Changed("index") {
+		if fs.Changed("task") || fs.Changed("offset") {
+			return nil, usagef("--index names a run directly: give it without --task and --offset")
+		}
+		if o.index < 0 {
+			return nil, usagef("--index %d: manifest indices start at 0", o.index)
+		}
+		return []int{o.index}, nil
+	}
+	if o.offset < 0 {
+		return nil, usagef("--offset %d: offsets start at 0", o.offset)
+	}
+	task := o.task
+	if !fs.Changed("task") {
+		v := os.Getenv("SLURM_ARRAY_TASK_ID")
+		if v == "" {
+			return nil, usagef("no array task: give --task N or --index I, or run inside a SLURM array job (SLURM_ARRAY_TASK_ID)")
+		}
+		t, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, usagef("SLURM_ARRAY_TASK_ID=%q is not a task id", v)
+		}
+		task = t
+	}
+	if task < 0 {
+		return nil, usagef("task %d: array task ids start at 0", task)
+	}
+	first := o.offset + task*runsPerTask
+	out := make([]int, runsPerTask)
+	for i := range out {
+		out[i] = first + i
+	}
+	return out, nil
+}
+
+func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args []string) error {
+	if len(args) != 1 {
+		return usagef("exec takes one study directory, got %d arguments", len(args))
+	}
+	if o.grace <= 0 {
+		return usagef("--grace %s: give a positive duration", o.grace)
+	}
+	dir := args[0]
+	st, err := runner.OpenStudy(dir)
+	if errors.Is(err, runner.ErrNotStudy) {
+		return usagef("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	k := max(1, int(st.Slurm.RunsPerTask))
+	indices, err := execIndices(fs, o, k)
+	if err != nil {
+		return err
+	}
+	entries, last, err := runner.Lookup(dir, indices)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return usagef("no run at manifest index %s: the manifest's indices end at %d", span2(indices), last)
+	}
+
+	// The runs get their own signal handling, not main's context: main
+	// cancels on SIGTERM without saying why, and the shards must record
+	// timeout or preemption where SLURM meant one.
+	runCtx, stop := runner.StopOnSignals(context.WithoutCancel(ctx), runner.Classifier{})
+	defer stop()
+	var stdout, stderr io.Writer
+	if len(entries) == 1 {
+		// One run per task: its output also goes to the SLURM log, where
+		// users look first. Packed runs would interleave there.
+		stdout, stderr = e.stdout, e.stderr
+	}
+	var (
+		mu     sync.Mutex
+		failed int
+		wg     sync.WaitGroup
+	)
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(e.stdout, format, args...)
+	}
+	for _, entry := range entries {
+		wg.Go(func() {
+			res, err := runner.Run(runCtx, runner.Job{StudyDir: dir, Study: st, Entry: entry, Stdout: stdout, Stderr: stderr,
+				Force: o.force, Grace: o.grace, Version: version})
+			switch {
+			case err != nil:
+				say("gridstudy exec: run %s (index %d): %v\n", entry.RunID, entry.Index, err)
+			case res.Skipped:
+				say("skip %s (index %d): attempt %d is ok already; --force runs it again\n", res.RunID, entry.Index, res.Attempt)
+				return
+			default:
+				say("%s\n", summary(entry.Index, res))
+				if res.Status == shard.StatusOK {
+					return
+				}
+			}
+			mu.Lock()
+			failed++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if failed > 0 {
+		return fmt.Errorf("%d of %d run%s did not succeed", failed, len(entries), plural(len(entries)))
+	}
+	return nil
+}
+
+// summary is the line exec prints for a finished run.
+func summary(index int, r runner.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (index %d) attempt %d in %.1fs", r.Status, r.RunID, index, r.Attempt, r.Wall.Seconds())
+	switch {
+	case r.Signal != "":
+		fmt.Fprintf(&b, ", killed by %s", r.Signal)
+	case r.ExitCode > 0:
+		fmt.Fprintf(&b, ", exit code %d", r.ExitCode)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, ": %s", r.Error)
+	}
+	if r.Status != shard.StatusOK && r.LastStderr != "" {
+		fmt.Fprintf(&b, "\n  last stderr line: %s", r.LastStderr)
+	}
+	fmt.Fprintf(&b, "\n  shard: %s", r.Shard)
+	return b.String()
+}
+
+// span2 prints a list of consecutive indices as "a" or "a-b".
+func span2(indices []int) string {
+	if len(indices) == 1 {
+		return strconv.Itoa(indices[0])
+	}
+	return fmt.Sprintf("%d-%d", indices[0], indices[len(indices)-1])
+}

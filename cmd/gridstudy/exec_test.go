@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/table"
+)
+
+// volatile are the shard columns that change from run to run; cmdShards
+// prints them as * (or NULL), so that scripts can cmp the rest.
+var volatile = map[string]bool{"wall_s": true, "cpu_s": true, "max_rss_mb": true, "gpu_mem_mb": true, "host": true,
+	"started_at": true, "finished_at": true, "gridstudy_version": true}
+
+// cmdShards prints the shards of a study, one file per line in name
+// order: "shards DIR [COL...]" prints the given columns of every run shard
+// (all but run_id and the volatile ones by default); "shards -history DIR"
+// prints the rows of the history shards. Values print as %q strings,
+// shortest floats (NaN, +Inf), NULL for NULL.
+func cmdShards(ts *testscript.TestScript, neg bool, args []string) {
+	history := len(args) > 0 && args[0] == "-history"
+	if history {
+		args = args[1:]
+	}
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: shards [-history] DIR [COL...]")
+	}
+	entries, err := shard.Scan(ts.MkAbs(args[0]))
+	ts.Check(err)
+	for _, e := range entries {
+		if e.History != history {
+			continue
+		}
+		s, rows, err := table.ReadFile(filepath.Join(shard.Dir(ts.MkAbs(args[0])), e.Name))
+		ts.Check(err)
+		cols := args[1:]
+		if len(cols) == 0 {
+			for _, c := range s {
+				if c.Name != "run_id" && !volatile[c.Name] {
+					cols = append(cols, c.Name)
+				}
+			}
+		}
+		for _, row := range rows {
+			parts := []string{strings.TrimSuffix(e.Name, ".parquet") + ":"}
+			for _, c := range cols {
+				i := s.Index(c)
+				if i < 0 {
+					parts = append(parts, c+"=ABSENT")
+					continue
+				}
+				v := show(row[i])
+				if volatile[c] && row[i] != nil {
+					v = "*"
+				}
+				parts = append(parts, c+"="+v)
+			}
+			fmt.Fprintln(ts.Stdout(), strings.Join(parts, " "))
+		}
+	}
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return strconv.Quote(x)
+	case float64:
+		if math.IsInf(x, 1) {
+			return "+Inf"
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/gridstudy/gridstudy/collect"
+	"github.com/gridstudy/gridstudy/internal/local"
+	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/slurm"
+)
+
+// errRunsFailed makes run exit 1 once the summary is printed.
+var errRunsFailed = errors.New("some runs did not end ok")
+
+func runCmd() *command {
+	var (
+		sf          studyFlags
+		out         string
+		workers     int
+		gpus        string
+		gpuPerRun   float64
+		memPerRun   string
+		maxAttempts int
+		noCollect   bool
+	)
+	return &command{
+		name:  "run",
+		usage: "STUDY.toml|DIR [-o DIR] [--workers N] [--gpus auto|none|0,1] [flags]",
+		short: "run the study on this machine, then collect",
+		long: `Run executes the study here, with the same runner as the cluster: it plans
+the study if it is given as a study file, runs every run that is not yet ok
+with a pool of workers, then collects (unless --no-collect).
+
+GPUs are shared out by CUDA_VISIBLE_DEVICES: --gpus auto detects them with
+nvidia-smi; gpu_per_run = 0.5 lets two runs share a GPU, 2 gives a run two.
+mem_per_run limits concurrency to the memory available. Ctrl-C stops
+cleanly: running commands are signalled and recorded as cancelled, finished
+runs are kept, and running gridstudy run again continues where it stopped.
+
+Exit code 0 when every run is ok, 1 when some are not, 2 for bad usage or a
+bad study.`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVarP(&out, "output", "o", "", "study directory when planning a study file (default: ./<name>)")
+			fs.IntVar(&workers, "workers", 0, "runs at once (default: [local] workers, else the CPU count)")
+			fs.StringVar(&gpus, "gpus", "", "GPUs to use: auto, none or a list such as 0,1 (default: [local] gpus, else auto)")
+			fs.Float64Var(&gpuPerRun, "gpu-per-run", 0, "GPUs per run; 0.5 shares a GPU between two runs (default: [local] gpu_per_run)")
+			fs.StringVar(&memPerRun, "mem-per-run", "", "memory per run, such as 8G (default: [local] mem_per_run)")
+			fs.IntVar(&maxAttempts, "max-attempts", 0, "attempts per failed run in this call (default: [local] max_attempts, else 1)")
+			fs.BoolVar(&noCollect, "no-collect", false, "do not collect after the runs")
+			sf.register(fs)
+		},
+		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
+			if workers < 0 || maxAttempts < 0 || gpuPerRun < 0 {
+				return usagef("--workers, --max-attempts and --gpu-per-run must not be negative")
+			}
+			st, dir, err := sf.load(args)
+			if err != nil {
+				return err
+			}
+			if dir == "" {
+				if out == "" {
+					out = st.Name
+				}
+				p, err := plan.New(st, out, slurm.Limits{MaxArraySize: slurm.DefaultMaxArraySize})
+				if err != nil {
+					return fmt.Errorf("plan %s: %w", st.Name, err)
+				}
+				bin, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				if err := p.Write(out, version, bin); err != nil {
+					return fmt.Errorf("plan %s: %w", out, err)
+				}
+				dir = out
+			}
+			st, abs, err := openStudyDir(dir)
+			if err != nil {
+				return err
+			}
+			opt := local.Options{Workers: workers, GPUPerRun: gpuPerRun, MaxAttempts: maxAttempts, Version: version, Progress: e.stderr}
+			if gpus == "" {
+				gpus = "auto"
+				switch g := st.Local.GPUs.(type) {
+				case string:
+					gpus = g
+				case []any:
+					gpus = ""
+					for i, x := range g {
+						if i > 0 {
+							gpus += ","
+						}
+						gpus += fmt.Sprint(x)
+					}
+				}
+			}
+			if opt.GPUs, err = local.ParseGPUs(ctx, gpus); err != nil {
+				return usagef("%v", err)
+			}
+			if memPerRun == "" {
+				memPerRun = st.Local.MemPerRun
+			}
+			if memPerRun != "" {
+				if opt.MemPerRun, err = local.ParseSize(memPerRun); err != nil {
+					return usagef("%v", err)
+				}
+			}
+			if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				opt.Terminal = true
+			}
+			entries, err := manifest.Read(filepath.Join(abs, manifest.File))
+			if err != nil {
+				return err
+			}
+			sum, runErr := local.Run(ctx, abs, st, entries, opt)
+			if sum != nil {
+				sum.Describe(e.stdout)
+			}
+			if runErr != nil {
+				return runErr
+			}
+			if !noCollect {
+				copt := collect.Options{Version: version}
+				if opt.Terminal {
+					copt.Progress = e.stderr
+				}
+				res, err := collect.Collect(ctx, abs, copt)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "collected %d runs in %d cells (%d ok, %d failed, %d lost): tables in %s, figures in %s, reports in %s\n",
+					res.Runs, res.Cells, res.OK, res.Failed, res.Lost, filepath.Join(dir, "data"), filepath.Join(dir, "visualizations"), filepath.Join(dir, "reports"))
+			}
+			if len(sum.Failures) > 0 {
+				return errRunsFailed
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests submit to a real SLURM cluster: the single-node cluster that
+// .ci/slurm-up.sh starts (make test-slurm, CI). They run only when
+// GRIDSTUDY_SLURM=1, because they need that cluster and take minutes.
+
+func slurmOnly(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("GRIDSTUDY_SLURM") != "1" {
+		t.Skip("needs the test SLURM cluster: run make test-slurm (GRIDSTUDY_SLURM=1)")
+	}
+	bin := filepath.Join(t.TempDir(), "gridstudy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build gridstudy: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// gs runs the gridstudy binary and returns its stdout; it fails the test
+// when the exit code is not want.
+func gs(t *testing.T, bin string, want int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("gridstudy %v: %v", args, err)
+	}
+	if code != want {
+		t.Fatalf("gridstudy %v: exit %d, want %d\nstdout: %s\nstderr: %s", args, code, want, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+type statusJSON struct {
+	Counts map[string]int `json:"counts"`
+	Runs   []struct {
+		RunID    string `json:"run_id"`
+		Index    int    `json:"index"`
+		State    string `json:"state"`
+		Attempts int    `json:"attempts"`
+		JobID    string `json:"job_id"`
+	} `json:"runs"`
+}
+
+func status(t *testing.T, bin, dir string) statusJSON {
+	t.Helper()
+	var s statusJSON
+	if err := json.Unmarshal([]byte(gs(t, bin, 0, "status", dir, "--json", "--runs")), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitFor polls status until cond holds or the deadline passes.
+func waitFor(t *testing.T, bin, dir string, d time.Duration, what string, cond func(statusJSON) bool) statusJSON {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		s := status(t, bin, dir)
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %v", what, s.Counts)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func allOK(n int) func(statusJSON) bool {
+	return func(s statusJSON) bool { return s.Counts["ok"] == n }
+}
+
+func writeStudy(t *testing.T, src string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "study.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, filepath.Join(dir, "out")
+}
+
+// okShardsOnce checks that every run has exactly one ok shard.
+func okShardsOnce(t *testing.T, bin, dir string, n int) {
+	t.Helper()
+	s := status(t, bin, dir)
+	if s.Counts["ok"] != n || len(s.Runs) != n {
+		t.Fatalf("status: %v over %d runs, want %d ok", s.Counts, len(s.Runs), n)
+	}
+	out := gs(t, bin, 0, "collect", dir)
+	if !strings.Contains(out, fmt.Sprintf("collected %d runs", n)) || !strings.Contains(out, fmt.Sprintf("%d ok, 0 failed, 0 lost", n)) {
+		t.Fatalf("collect: %s", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "data", "raw_results_all_trials.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(strings.TrimSpace(string(b)), "\n"); rows != n {
+		t.Fatalf("raw_results_all_trials.csv has %d rows, want %d", rows, n)
+	}
+}
+
+func TestSlurmCancelAndResume(t *testing.T) {
+	bin := slurmOnly(t)
+	path, dir := writeStudy(t, `name = "cancel_resume"
+[run]
+command = "sleep {{ index .Params \"sleep\" }}; echo '{\"value\": '{{ index .Params \"x\" }}'}' >> \"$GRIDSTUDY_METRICS\""
+[params.x]
+values = [1, 2, 3, 4]
+[params.sleep]
+values = [6, 7]
+[slurm]
+gpus = 1
+max_concurrent = 2
+time = "00:05:00"
+`)
+	gs(t, bin, 0, "plan", path, "-o", dir)
+	out := gs(t, bin, 0, "submit", dir)
+	if !strings.Contains(out, "submitted array_000") {
+		t.Fatalf("submit: %s", out)
+	}
+	// With a throttle of 2, two tasks run and six pend.
+	s := waitFor(t, bin, dir, 60*time.Second, "two running tasks", func(s statusJSON) bool { return s.Counts["running"] == 2 })
+	if s.Counts["pending"] != 6 {
+		t.Fatalf("counts %v, want 2 running and 6 pending", s.Counts)
+	}
+	var running, pending []string
+	for _, r := range s.Runs {
+		switch r.State {
+		case "running":
+			running = append(running, fmt.Sprint(r.Index))
+		case "pending":
+			if len(pending) < 2 {
+				pending = append(pending, fmt.Sprint(r.Index))
+			}
+		}
+	}
+	time.Sleep(2 * time.Second) // let the runners start their commands
+	gs(t, bin, 0, "cancel", dir, "--runs", strings.Join(append(running[:1], pending...), ","))
+	s = waitFor(t, bin, dir, 90*time.Second, "the rest to finish", func(s statusJSON) bool {
+		return s.Counts["running"] == 0 && s.Counts["pending"] == 0
+	})
+	if s.Counts["cancelled"] != 1 || s.Counts["missing"] != 2 || s.Counts["ok"] != 5 {
+		t.Fatalf("after cancelling 1 running and 2 pending tasks: %v, want 1 cancelled, 2 missing, 5 ok", s.Counts)
+	}
+	out = gs(t, bin, 0, "resume", dir)
+	if !strings.Contains(out, "resuming 3 runs") {
+		t.Fatalf("resume: %s", out)
+	}
+	waitFor(t, bin, dir, 90*time.Second, "every run ok", allOK(8))
+	okShardsOnce(t, bin, dir, 8)
+	if out := gs(t, bin, 0, "resume", dir); !strings.Contains(out, "nothing to resume") {
+		t.Fatalf("second resume: %s", out)
+	}
+}
+
+func TestSlurmChunkedAndMaxQueued(t *testing.T) {
+	bin := slurmOnly(t)
+	// 12 runs in arrays of at most 5 tasks, with at most 6 tasks queued:
+	// feeder jobs alone must bring the study to the end.
+	path, dir := writeStudy(t, `name = "chunks"
+[run]
+command = "echo '{\"x\": '{{ index .Params \"x\" }}'}' >> \"$GRIDSTUDY_METRICS\""
+[params.x]
+range = {start = 1, stop = 12, step = 1}
+[slurm]
+max_array_size = 5
+max_queued = 6
+time = "00:05:00"
+`)
+	gs(t, bin, 0, "plan", path, "-o", dir)
+	for _, f := range []string{"array_000", "array_001", "array_002"} {
+		if _, err := os.Stat(filepath.Join(dir, "slurm", f+".sbatch")); err != nil {
+			t.Fatalf("chunk %s: %v", f, err)
+		}
+	}
+	out := gs(t, bin, 0, "submit", dir)
+	if !strings.Contains(out, "left for a feeder job") {
+		t.Fatalf("submit under max_queued: %s", out)
+	}
+	waitFor(t, bin, dir, 180*time.Second, "every run ok through feeders", allOK(12))
+	okShardsOnce(t, bin, dir, 12)
+}
+
+func TestSlurmShellSafety(t *testing.T) {
+	bin := slurmOnly(t)
+	path, dir := writeStudy(t, `name = "shell"
+[run]
+command = "printf '%s' {{ index .Params \"v\" }} > value.txt"
+[params.v]
+values = ["a; touch PWNED", "$(touch PWNED)", "`+"`touch PWNED`"+`", "it's \"q\""]
+[slurm]
+time = "00:05:00"
+`)
+	gs(t, bin, 0, "submit", path, "-o", dir)
+	waitFor(t, bin, dir, 90*time.Second, "every run ok", allOK(4))
+	matches, _ := filepath.Glob(filepath.Join(dir, "experiments", "*", "trial_1", "value.txt"))
+	if len(matches) != 4 {
+		t.Fatalf("%d value files, want 4", len(matches))
+	}
+	got := map[string]bool{}
+	for _, m := range matches {
+		b, _ := os.ReadFile(m)
+		got[string(b)] = true
+	}
+	for _, v := range []string{"a; touch PWNED", "$(touch PWNED)", "`touch PWNED`", `it's "q"`} {
+		if !got[v] {
+			t.Errorf("value %q did not reach the command literally; got %v", v, got)
+		}
+	}
+	if found, _ := filepath.Glob(filepath.Join(dir, "experiments", "*", "*", "PWNED")); len(found) > 0 {
+		t.Fatalf("a parameter value ran as shell code: %v", found)
+	}
+}

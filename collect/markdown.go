@@ -1,0 +1,124 @@
+package collect
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// topN is how many cells the per-metric rankings show.
+const topN = 5
+
+// listMax bounds the failures, outliers and set-aside shards listed in the
+// executive summary; the HTML report lists them all.
+const listMax = 50
+
+// markdown writes reports/executive_summary.md.
+func (r *report) markdown(w io.Writer) error {
+	b := &strings.Builder{}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("# %s — executive summary\n\n", mdEscape(r.st.Name))
+	p("Collected %s by gridstudy %s.\n\n", r.date, r.version)
+	p("- **Runs:** %d in %d cells — %d ok, %d failed, %d lost (no usable shard)\n", r.res.Runs, len(r.g.cells), r.a.ok, r.a.failed, r.a.lost)
+	p("- **Run time:** %s hours in total\n", num(r.runtimeHours()))
+	p("- **Shards set aside:** %d\n\n", len(r.s.bad))
+
+	p("## Best cell per metric\n\n| metric | judged | mean | std | n | cell |\n|---|---|---|---|---|---|\n")
+	for _, m := range r.a.metrics {
+		if ci, ok := r.a.best[m]; ok {
+			sm := r.a.cells[ci].stats[m]
+			p("| %s | %s | %s | %s | %d | %s |\n", mdEscape(m), r.dirNote(m), num(sm.Mean), num(sm.Std), sm.N, mdEscape(r.paramsOf(ci)))
+		}
+	}
+	p("\n## Top %d cells per metric\n", topN)
+	for _, m := range r.a.metrics {
+		p("\n### %s (%s)\n\n| rank | cell | mean | std | n |\n|---|---|---|---|---|\n", mdEscape(m), r.dirNote(m))
+		for i, ci := range r.a.ranked(m) {
+			if i == topN {
+				break
+			}
+			sm := r.a.cells[ci].stats[m]
+			p("| %d | %s | %s | %s | %d |\n", i+1, mdEscape(r.paramsOf(ci)), num(sm.Mean), num(sm.Std), sm.N)
+		}
+	}
+	p("\n## Sensitivity\n\nShare of the variance between cell means that each parameter's main effect explains; the rest is interaction and noise.\n\n")
+	for _, row := range r.sensitivityRows() {
+		parts := make([]string, len(row.params))
+		for i, prm := range row.params {
+			parts[i] = fmt.Sprintf("%s %s", mdEscape(prm), pct(row.shares[i]))
+		}
+		who := mdEscape(row.metric)
+		if row.model != "" {
+			who += " (" + mdEscape(row.model) + ")"
+		}
+		p("- **%s:** %s; interaction and noise %s\n", who, strings.Join(parts, ", "), pct(row.rest))
+	}
+	if ps := r.pairSummaries(); len(ps) > 0 {
+		p("\n## Model comparison\n\nPer setting of the parameters both models sweep: difference of the means over trials (a − b); significant where it exceeds twice its standard error.\n\n")
+		p("| a − b | metric | settings | a better | significant | mean difference |\n|---|---|---|---|---|---|\n")
+		for _, s := range ps {
+			p("| %s − %s | %s | %d | %d | %d | %s |\n", mdEscape(s.a), mdEscape(s.b), mdEscape(s.metric), s.settings, s.aBetter, s.significant, num(s.meanDiff))
+		}
+	}
+	p("\n## Outlier trials\n\nA trial is an outlier when its robust z-score within its cell, 0.6745·(x − median)/MAD, exceeds %g in absolute value (cells of three or more trials).\n\n", outlierZ)
+	if len(r.a.outliers) == 0 {
+		p("None.\n")
+	} else {
+		p("| run | metric | value | cell median | z | cell |\n|---|---|---|---|---|---|\n")
+		for i, o := range r.a.outliers {
+			if i == listMax {
+				p("\n%d more in detailed_analysis.html.\n", len(r.a.outliers)-listMax)
+				break
+			}
+			p("| %s | %s | %s | %s | %s | %s |\n", r.g.entries[o.pos].RunID, mdEscape(o.metric), num(o.value), num(o.median), num(o.z), mdEscape(r.paramsOf(o.cell)))
+		}
+	}
+	fails := r.failures()
+	p("\n## Failures\n\n")
+	if len(fails) == 0 {
+		p("None.\n")
+	} else {
+		p("| run | status | exit | last line of stderr | cell |\n|---|---|---|---|---|\n")
+		for i, f := range fails {
+			if i == listMax {
+				p("\n%d more in detailed_analysis.html.\n", len(fails)-listMax)
+				break
+			}
+			p("| %s | %s | %s | %s | %s |\n", f.runID, f.status, f.exit, mdCode(f.line), mdEscape(f.cell))
+		}
+	}
+	p("\n## Shards set aside\n\n")
+	if len(r.s.bad) == 0 {
+		p("None.\n")
+	} else {
+		p("| shard | reason |\n|---|---|\n")
+		for i, s := range r.s.bad {
+			if i == listMax {
+				p("\n%d more in detailed_analysis.html.\n", len(r.s.bad)-listMax)
+				break
+			}
+			p("| %s | %s |\n", mdEscape(s.Name), mdEscape(s.Reason))
+		}
+	}
+	if len(r.res.Warnings) > 0 {
+		p("\n## Figures not drawn\n\n")
+		for _, w := range r.res.Warnings {
+			p("- %s\n", mdEscape(w))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdEscape keeps text from breaking a Markdown table or turning into
+// emphasis.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "\n", " ").Replace(s)
+}
+
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(s) + "`"
+}

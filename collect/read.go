@@ -1,0 +1,412 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"unique"
+
+	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/table"
+)
+
+// runRec is the kept attempt of one run.
+type runRec struct {
+	attempt int64
+	ok      bool
+	vals    []any // values of shard.RunColumns(), in its order
+	metrics map[string]float64
+	shard   string // file name it came from
+}
+
+// better reports whether attempt a should be kept over b: an ok attempt
+// over one that is not, else the later one. It is a total order on the
+// attempts of a run, so folding shards in any order, or some now and the
+// rest later, keeps the same attempt.
+func better(a, b *runRec) bool {
+	if a.ok != b.ok {
+		return a.ok
+	}
+	return a.attempt > b.attempt
+}
+
+// histRow is one history line of a kept attempt.
+type histRow struct {
+	step  int64
+	name  string
+	value float64
+}
+
+// state is what a collect knows: the kept attempt and history of every run
+// (indexed like the manifest; nil for a run without a usable shard), the
+// shards set aside, and the shard files already read.
+type state struct {
+	runs  []*runRec
+	hist  [][]histRow
+	bad   []BadShard
+	index map[string]stamp
+}
+
+func newState(n int) *state {
+	return &state{runs: make([]*runRec, n), hist: make([][]histRow, n), index: map[string]stamp{}}
+}
+
+// metrics returns the names of every metric reported by a kept attempt,
+// sorted: a fixed column order whatever order shards were read in.
+func (s *state) metrics() []string {
+	seen := map[string]bool{}
+	for _, r := range s.runs {
+		if r != nil {
+			for m := range r.metrics {
+				seen[m] = true
+			}
+		}
+	}
+	return slices.Sorted(func(yield func(string) bool) {
+		for m := range seen {
+			if !yield(m) {
+				return
+			}
+		}
+	})
+}
+
+// runCol is the position of each run column in shard.RunColumns().
+var runCol = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range shard.RunColumns() {
+		m[c.Name] = i
+	}
+	return m
+}()
+
+// update brings the state in data/ up to date with the shards: it reads the
+// shard files that data/ has not seen, or all of them when data/ holds no
+// usable earlier collect or a file it read has changed since.
+func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) (*state, error) {
+	list, err := shard.Scan(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list shards: %w", err)
+	}
+	res.Shards = len(list)
+	stamps := make([]stamp, len(list))
+	statErrs := make([]error, len(list))
+	parallel(len(list), opt.Workers, func(i int) {
+		stamps[i], statErrs[i] = stampOf(filepath.Join(shard.Dir(dir), list[i].Name))
+	})
+	s, why := loadPrevious(dir, g)
+	if s != nil {
+		present := make(map[string]stamp, len(list))
+		for i, e := range list {
+			present[e.Name] = stamps[i]
+		}
+		for _, name := range slices.Sorted(mapKeys(s.index)) {
+			if st, ok := present[name]; !ok {
+				why = "shard " + name + " was read before and has gone"
+			} else if st != s.index[name] {
+				why = "shard " + name + " changed since it was read"
+			} else {
+				continue
+			}
+			s = nil
+			break
+		}
+	}
+	if s == nil {
+		res.Rebuilt = true
+		res.Why = why
+		s = newState(len(g.entries))
+	}
+	badAt := map[string]int{}
+	for i, b := range s.bad {
+		badAt[b.Name] = i
+	}
+	setAside := func(name, reason string) {
+		if i, ok := badAt[name]; ok {
+			s.bad[i].Reason = reason
+			return
+		}
+		badAt[name] = len(s.bad)
+		s.bad = append(s.bad, BadShard{Name: name, Reason: reason})
+	}
+
+	// Run shards first: which attempt each run keeps decides which
+	// history shards are worth reading.
+	var todo []int
+	for i, e := range list {
+		if _, seen := s.index[e.Name]; seen || e.History {
+			continue
+		}
+		if statErrs[i] != nil {
+			setAside(e.Name, "unreadable: "+statErrs[i].Error())
+			s.index[e.Name] = stamps[i]
+			continue
+		}
+		todo = append(todo, i)
+	}
+	prog := newProgress(opt.Progress, len(todo))
+	recs := make([]*runRec, len(todo))
+	reasons := make([]string, len(todo))
+	if err := parallelCtx(ctx, len(todo), opt.Workers, func(j int) {
+		e := list[todo[j]]
+		recs[j], reasons[j] = readRunShard(filepath.Join(shard.Dir(dir), e.Name), g, e)
+		prog.add(1)
+	}); err != nil {
+		prog.done()
+		return nil, err
+	}
+	prog.done()
+	res.Read = len(todo)
+	changed := map[int]bool{}
+	for j, i := range todo {
+		e := list[i]
+		s.index[e.Name] = stamps[i]
+		if reasons[j] != "" {
+			setAside(e.Name, reasons[j])
+			continue
+		}
+		pos := g.byRun[e.RunID]
+		if old := s.runs[pos]; old == nil || better(recs[j], old) {
+			s.runs[pos] = recs[j]
+			changed[pos] = true
+		}
+	}
+	for pos := range changed {
+		s.hist[pos] = nil
+	}
+
+	// History of the kept attempts: of every run whose kept attempt just
+	// changed, and any that arrived after its run shard.
+	var htodo []int
+	for i, e := range list {
+		if !e.History {
+			continue
+		}
+		pos, known := g.byRun[e.RunID]
+		_, seen := s.index[e.Name]
+		switch {
+		case !known:
+			if !seen {
+				setAside(e.Name, foreign(e.RunID))
+				s.index[e.Name] = stamps[i]
+			}
+		case s.runs[pos] != nil && s.runs[pos].attempt == int64(e.Attempt) && (changed[pos] || !seen):
+			htodo = append(htodo, i)
+		}
+	}
+	hrows := make([][]histRow, len(htodo))
+	hreasons := make([]string, len(htodo))
+	if err := parallelCtx(ctx, len(htodo), opt.Workers, func(j int) {
+		e := list[htodo[j]]
+		hrows[j], hreasons[j] = readHistoryShard(filepath.Join(shard.Dir(dir), e.Name), e)
+	}); err != nil {
+		return nil, err
+	}
+	res.Read += len(htodo)
+	for j, i := range htodo {
+		e := list[i]
+		s.index[e.Name] = stamps[i]
+		if hreasons[j] != "" {
+			setAside(e.Name, hreasons[j])
+			continue
+		}
+		s.hist[g.byRun[e.RunID]] = hrows[j]
+	}
+	// A bad history shard of an attempt that is no longer kept does not
+	// matter: a collect from scratch would not have read it.
+	s.bad = slices.DeleteFunc(s.bad, func(b BadShard) bool {
+		id, attempt, history, _ := shard.Parse(b.Name)
+		pos, known := g.byRun[id]
+		return history && known && (s.runs[pos] == nil || s.runs[pos].attempt != int64(attempt))
+	})
+	slices.SortFunc(s.bad, func(a, b BadShard) int { return strings.Compare(a.Name, b.Name) })
+	return s, nil
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func foreign(runID string) string {
+	return "from another study: run " + runID + " is not in this study's manifest"
+}
+
+// readRunShard reads the one row of a run shard, or says why it cannot be
+// used. Only what the shard says about the run is kept: parameter values
+// come from the manifest, which is the authority on which cell a run is.
+func readRunShard(path string, g *grid, e shard.Entry) (*runRec, string) {
+	pos, known := g.byRun[e.RunID]
+	if !known {
+		return nil, foreign(e.RunID)
+	}
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, "unreadable: " + trimPath(err, path)
+	}
+	defer r.Close()
+	schema := r.Schema()
+	if schema.Index("run_id") < 0 || schema.Index("status") < 0 {
+		return nil, "not a run shard: no run_id or status column"
+	}
+	if err := schema.Check(g.expected); err != nil {
+		return nil, "column types disagree with the study: " + oneLine(err)
+	}
+	for _, c := range schema {
+		if g.expected.Index(c.Name) < 0 && c.Kind != table.Double {
+			return nil, fmt.Sprintf("column types disagree with the study: metric %q is %s, metrics are double", c.Name, c.Kind)
+		}
+	}
+	row, err := r.Read()
+	if err == io.EOF {
+		return nil, "unreadable: the shard holds no row"
+	}
+	if err != nil {
+		return nil, "unreadable: " + trimPath(err, path)
+	}
+	if _, err := r.Read(); err != io.EOF {
+		if err != nil {
+			return nil, "unreadable: " + trimPath(err, path)
+		}
+		return nil, "the shard holds more than one row"
+	}
+	rec := &runRec{vals: make([]any, len(runCol)), metrics: map[string]float64{}, shard: e.Name}
+	for i, c := range schema {
+		if j, ok := runCol[c.Name]; ok {
+			rec.vals[j] = row[i]
+		} else if g.expected.Index(c.Name) < 0 && row[i] != nil {
+			// The name is a slice of the file's footer: a copy of it as
+			// map key would keep the whole file in memory, so use the
+			// one canonical copy of each metric name.
+			rec.metrics[unique.Make(c.Name).Value()] = row[i].(float64)
+		}
+	}
+	want := g.entries[pos]
+	switch {
+	case rec.vals[runCol["run_id"]] != e.RunID:
+		return nil, fmt.Sprintf("its file name says run %s, its row says run %v", e.RunID, rec.vals[runCol["run_id"]])
+	case rec.vals[runCol["cell_id"]] != want.CellID:
+		return nil, fmt.Sprintf("from another study: run %s is cell %v here, cell %s in the manifest", e.RunID, rec.vals[runCol["cell_id"]], want.CellID)
+	case rec.vals[runCol["attempt"]] != int64(e.Attempt):
+		return nil, fmt.Sprintf("its file name says attempt %d, its row says attempt %v", e.Attempt, rec.vals[runCol["attempt"]])
+	case rec.vals[runCol["status"]] == nil:
+		return nil, "no status"
+	}
+	rec.attempt = int64(e.Attempt)
+	rec.ok = rec.vals[runCol["status"]] == shard.StatusOK
+	// The manifest's model and trial are the run's; the shard's agree or
+	// the row would not have passed the checks above.
+	rec.vals[runCol["model"]] = want.Model
+	rec.vals[runCol["trial"]] = int64(want.Trial)
+	rec.vals[runCol["seed"]] = want.Seed
+	return rec, ""
+}
+
+// readHistoryShard reads the history lines of one attempt.
+func readHistoryShard(path string, e shard.Entry) ([]histRow, string) {
+	r, err := table.Open(path)
+	if err != nil {
+		return nil, "unreadable: " + trimPath(err, path)
+	}
+	defer r.Close()
+	schema := r.Schema()
+	if err := schema.Check(shard.HistoryColumns()); err != nil {
+		return nil, "column types disagree with the study: " + oneLine(err)
+	}
+	id, step, name, value := schema.Index("run_id"), schema.Index("step"), schema.Index("name"), schema.Index("value")
+	if id < 0 || step < 0 || name < 0 || value < 0 {
+		return nil, "not a history shard: want run_id, step, name and value columns"
+	}
+	var rows []histRow
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return rows, ""
+		}
+		if err != nil {
+			return nil, "unreadable: " + trimPath(err, path)
+		}
+		if row[id] != e.RunID {
+			return nil, fmt.Sprintf("its file name says run %s, a row says run %v", e.RunID, row[id])
+		}
+		// A line without step, name or value says nothing to plot.
+		if row[step] == nil || row[name] == nil || row[value] == nil {
+			continue
+		}
+		rows = append(rows, histRow{step: row[step].(int64), name: row[name].(string), value: row[value].(float64)})
+	}
+}
+
+// trimPath drops the file path that table errors start with: the report
+// names the shard already.
+func trimPath(err error, path string) string {
+	msg := oneLine(err)
+	for _, p := range []string{"read " + path + ": ", path + ": "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// stamp identifies a version of a file without reading it.
+type stamp struct {
+	Size  int64 `json:"size"`
+	MTime int64 `json:"mtime_ns"`
+}
+
+func stampOf(path string) (stamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return stamp{}, err
+	}
+	return stamp{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}, nil
+}
+
+// parallel calls fn(i) for i in [0, n) on up to workers goroutines.
+func parallel(n, workers int, fn func(i int)) {
+	_ = parallelCtx(context.Background(), n, workers, fn)
+}
+
+// parallelCtx is parallel that stops handing out work when ctx is done.
+func parallelCtx(ctx context.Context, n, workers int, fn func(i int)) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, max(workers, 1)) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	var err error
+	for i := range n {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// isFinite reports whether x is a usable number.
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// manifestPath is the manifest of the study in dir.
+func manifestPath(dir string) string { return filepath.Join(dir, manifest.File) }

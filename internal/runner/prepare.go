@@ -1,0 +1,174 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gridstudy/gridstudy/internal/command"
+	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/runconfig"
+	"github.com/gridstudy/gridstudy/internal/study"
+)
+
+// MetricsFile is the name, in the run folder, of the JSON-lines file whose
+// path the command finds in GRIDSTUDY_METRICS.
+const MetricsFile = "metrics.jsonl"
+
+// FinalMetricsFile is the name of the metrics object a command may leave
+// in its run folder instead of (or besides) writing JSON lines.
+const FinalMetricsFile = "metrics.json"
+
+// WriteConfig writes the run's own config into runDir and returns its
+// path: the study's base config (if any), then the fixed settings, the
+// model's overrides and the run's parameters, each at its dotted path, later
+// ones winning. The file is config.<ext of the base config>, or config.json
+// when the study has none.
+func WriteConfig(st *study.Study, e manifest.Entry, runDir string) (string, error) {
+	cfg := map[string]any{}
+	format, ext := runconfig.JSON, ".json"
+	if base := st.Run.BaseConfig; base != "" {
+		var err error
+		if format, err = runconfig.FormatOf(base); err != nil {
+			return "", err
+		}
+		ext = strings.ToLower(filepath.Ext(base))
+		if cfg, err = runconfig.Read(base); err != nil {
+			return "", err
+		}
+	}
+	set := func(name string, v any) error {
+		if err := runconfig.Set(cfg, name, v); err != nil {
+			return fmt.Errorf("run config: %w", err)
+		}
+		return nil
+	}
+	for _, s := range st.Fixed {
+		if err := set(s.Name, s.Value); err != nil {
+			return "", err
+		}
+	}
+	if m := st.Model(e.Model); m != nil {
+		for _, s := range m.Overrides {
+			if err := set(s.Name, s.Value); err != nil {
+				return "", err
+			}
+		}
+	}
+	for _, name := range sortedKeys(e.Params) {
+		if err := set(name, e.Params[name]); err != nil {
+			return "", err
+		}
+	}
+	b, err := runconfig.Encode(cfg, format)
+	if err != nil {
+		return "", fmt.Errorf("run config: %w", err)
+	}
+	path := filepath.Join(runDir, "config"+ext)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return "", fmt.Errorf("run config: %w", err)
+	}
+	return path, nil
+}
+
+// Argv renders the study's command for one run. A string command runs
+// under bash -c with every substituted value shell-quoted; an args list runs
+// without a shell.
+func Argv(st *study.Study, d command.Data) ([]string, error) {
+	var t *command.Template
+	var err error
+	switch {
+	case st.Run.Command != "":
+		t, err = command.ParseShell(st.Run.Command)
+	case len(st.Run.Args) > 0:
+		t, err = command.ParseArgs(st.Run.Args)
+	default:
+		return nil, errors.New("the study has no [run] command or args")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse the run command: %w", err)
+	}
+	argv, err := t.Render(d)
+	if err != nil {
+		return nil, fmt.Errorf("render the run command: %w", err)
+	}
+	return argv, nil
+}
+
+// templateData is what the command template sees for a run: its parameters
+// and the fixed settings (as study.SampleData, which checked the template at
+// plan time), with numbers that print as the user wrote them (1e6, not
+// 1e+06).
+func templateData(st *study.Study, e manifest.Entry, runDir, studyDir, configFile string) command.Data {
+	params := make(map[string]any, len(st.Fixed)+len(e.Params))
+	for _, s := range st.Fixed {
+		params[s.Name] = asValue(s.Value)
+	}
+	for k, v := range e.Params {
+		params[k] = asValue(v)
+	}
+	return command.Data{Params: params, Model: e.Model, Trial: e.Trial, Seed: e.Seed, RunID: e.RunID,
+		CellID: e.CellID, RunDir: runDir, StudyDir: studyDir, ConfigFile: configFile}
+}
+
+// asValue wraps a scalar in a study.Value, whose String prints it the way
+// study files write it; other values (tables, arrays) are left as they are.
+func asValue(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return study.Value{Kind: study.Int, I: x}
+	case float64:
+		return study.Value{Kind: study.Float, F: x}
+	case string:
+		return study.Value{Kind: study.String, S: x}
+	case bool:
+		return study.Value{Kind: study.Bool, B: x}
+	}
+	return v
+}
+
+// environ is the command's environment: the runner's own, then extra, then
+// the run protocol's GRIDSTUDY_ variables, later entries winning.
+func environ(extra []string, e manifest.Entry, runDir, studyDir, configFile, metricsFile string) []string {
+	env := append(os.Environ(), extra...)
+	env = append(env,
+		"GRIDSTUDY_RUN_ID="+e.RunID,
+		"GRIDSTUDY_CELL_ID="+e.CellID,
+		"GRIDSTUDY_TRIAL="+strconv.Itoa(e.Trial),
+		"GRIDSTUDY_SEED="+strconv.FormatInt(e.Seed, 10),
+		"GRIDSTUDY_CONFIG="+configFile,
+		"GRIDSTUDY_METRICS="+metricsFile,
+		"GRIDSTUDY_RUN_DIR="+runDir,
+		"GRIDSTUDY_STUDY_DIR="+studyDir,
+	)
+	for _, name := range sortedKeys(e.Params) {
+		env = append(env, "GRIDSTUDY_PARAM_"+EnvName(name)+"="+fmt.Sprint(asValue(e.Params[name])))
+	}
+	return env
+}
+
+// EnvName is the environment variable suffix of a parameter: upper case,
+// with every character other than A-Z and 0-9 as "_" ("model.nll_weight"
+// is MODEL_NLL_WEIGHT).
+func EnvName(param string) string {
+	b := []byte(strings.ToUpper(param))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,415 @@
+// Package runner executes one run of a study and records it in a shard.
+//
+// Run writes the run's config, renders its command, starts it in a process
+// group of its own in the run's folder, measures it (wall and CPU time, peak
+// memory of the process tree, peak GPU memory), reads the metrics it reports
+// (metricslog), and writes the run's shard, and its history shard, into the
+// study's shards folder. `gridstudy exec` calls Run inside SLURM jobs, once
+// per run of its array task and concurrently for packed tasks; the local
+// executor calls it in-process for each run it schedules.
+//
+// Every attempt gets a number of its own, claimed race-free with a claim
+// file (shard.Claim), and writes its own shard, so a retried run never
+// hides an earlier failure. Whatever happens to the command (exit status,
+// signal, time limit, cancellation, a command that cannot start) the shard
+// is written before Run returns; only a runner killed outright (SIGKILL, a
+// dead node) leaves none, and its claim file behind.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/metricslog"
+	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/table"
+)
+
+// DefaultGrace is how long a command has to exit after the first signal
+// before its process group is killed. It stays below SLURM's default
+// KillWait (30 s), the time between SLURM's SIGTERM and its SIGKILL of the
+// whole job, so that the runner still writes the shard after a scancel or
+// preemption, and far below the 120 s lead of the USR1 that gridstudy's
+// scripts ask for before the time limit.
+const DefaultGrace = 20 * time.Second
+
+// Job is one run to execute.
+type Job struct {
+	// StudyDir is the study directory; relative paths are made absolute.
+	StudyDir string
+	// Study is the resolved study (StudyDir/study.toml).
+	Study *study.Study
+	// Entry is the run, as the manifest records it.
+	Entry manifest.Entry
+	// Env holds extra KEY=VALUE entries for the command, such as
+	// CUDA_VISIBLE_DEVICES. They override the runner's own environment;
+	// the GRIDSTUDY_ variables of the run protocol override them.
+	Env []string
+	// Stdout and Stderr receive a copy of the command's output, besides
+	// the run's stdout.log and stderr.log; nil (or io.Discard) for none.
+	Stdout, Stderr io.Writer
+	// Force runs the command even when the run already has an ok shard.
+	Force bool
+	// Grace is the time between the first signal and SIGKILL when the run
+	// is stopped; 0 means DefaultGrace.
+	Grace time.Duration
+	// Version is the gridstudy version recorded in the shard.
+	Version string
+}
+
+// Result says how a run went. Everything in it is also in the shard.
+type Result struct {
+	RunID string
+	// Skipped is set when Force was false and an ok shard existed: nothing
+	// ran, and Attempt and Shard name the attempt that succeeded.
+	Skipped bool
+	Status  string // shard.StatusOK, StatusFailed, …
+	Attempt int
+	Shard   string // path of the run shard
+	// ExitCode is the command's exit code, or -1 when a signal ended it or
+	// it never started; Signal names the signal ("SIGKILL") in the first
+	// case.
+	ExitCode int
+	Signal   string
+	Wall     time.Duration
+	// LastStderr is the last non-empty line the command wrote to stderr
+	// in this attempt, cut to 200 bytes: a one-line hint of why it failed.
+	LastStderr string
+	// Error is the shard's error column: the runner's own trouble, why the
+	// run was stopped, and the first malformed metrics line.
+	Error string
+}
+
+// Run executes job, writes its shard and returns the result. The command's
+// status (ok, failed, timeout, …) is in the Result; an error means that the
+// run could not be recorded: an invalid job, no attempt could be claimed,
+// or the shard could not be written.
+//
+// Cancelling ctx stops the command: its process group gets SIGTERM, and
+// SIGKILL after the grace period; the shard records cancelled. Cancel with
+// a *Stop as the cause (context.WithCancelCause) to send another signal or
+// record another status. The study's [run] timeout stops the command the
+// same way and records timeout.
+func Run(ctx context.Context, job Job) (Result, error) {
+	if job.Study == nil || job.StudyDir == "" || job.Entry.RunID == "" {
+		return Result{}, errors.New("runner: job without study, study dir or run")
+	}
+	studyDir, err := filepath.Abs(job.StudyDir)
+	if err != nil {
+		return Result{}, fmt.Errorf("run %s: %w", job.Entry.RunID, err)
+	}
+	job.StudyDir = studyDir
+	if job.Grace <= 0 {
+		job.Grace = DefaultGrace
+	}
+	id := job.Entry.RunID
+	if !job.Force {
+		if attempt, ok := okAttempt(studyDir, id); ok {
+			return Result{RunID: id, Skipped: true, Status: shard.StatusOK, Attempt: attempt, ExitCode: 0,
+				Shard: shard.Path(studyDir, id, attempt)}, nil
+		}
+	}
+	attempt, err := shard.Claim(studyDir, id)
+	if err != nil {
+		return Result{}, err
+	}
+	rec := &record{job: job, attempt: attempt, exitCode: -1, started: time.Now()}
+	rec.execute(ctx)
+	rec.finished = time.Now()
+	rec.collectMetrics()
+	res, err := rec.write()
+	if err != nil {
+		return res, err
+	}
+	// The claim goes only once the shard is in place: Claim relies on one
+	// of them always being there.
+	return res, shard.Release(studyDir, id, attempt)
+}
+
+// okAttempt returns an attempt of runID whose shard says ok. It probes
+// attempts 1, 2, … while a shard or claim exists, reading the few shards a
+// run has, never listing the shards folder.
+func okAttempt(studyDir, runID string) (int, bool) {
+	for a := 1; shard.Claimed(studyDir, runID, a); a++ {
+		if status(shard.Path(studyDir, runID, a)) == shard.StatusOK {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// status reads the status column of a run shard, "" when unreadable.
+func status(path string) string {
+	s, rows, err := table.ReadFile(path)
+	i := s.Index("status")
+	if err != nil || i < 0 || len(rows) != 1 {
+		return ""
+	}
+	st, _ := rows[0][i].(string)
+	return st
+}
+
+// record is one attempt of a run, filled in as it goes.
+type record struct {
+	job               Job
+	attempt           int
+	runDir            string
+	started, finished time.Time
+	stop              *Stop // why the runner stopped the command, if it did
+	killed            bool  // the group was killed after the grace period
+	exitCode          int   // -1: signalled or never started
+	signal            string
+	cpu               time.Duration
+	rssBytes          int64
+	gpuMB             *float64
+	stderrFrom        int64 // stderr.log's size when this attempt began
+	lastStderr        string
+	errs              []string // the runner's own problems, for the error column
+	metrics           *metricslog.Report
+	notes             []string // remarks on metrics, after errs in the error column
+}
+
+func (r *record) fail(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// execute prepares the run folder and runs the command, recording what
+// happens; problems become the shard's error, never a panic or an early
+// return without a shard.
+func (r *record) execute(ctx context.Context) {
+	job := r.job
+	r.runDir = filepath.Join(job.StudyDir, job.Entry.Dir)
+	if err := os.MkdirAll(r.runDir, 0o755); err != nil {
+		r.fail("create the run folder: %v", err)
+		return
+	}
+	configFile, err := WriteConfig(job.Study, job.Entry, r.runDir)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	metricsFile := filepath.Join(r.runDir, MetricsFile)
+	// Each attempt starts with an empty metrics file: lines of an earlier
+	// attempt are in that attempt's shard already.
+	if err := os.WriteFile(metricsFile, nil, 0o644); err != nil {
+		r.fail("create the metrics file: %v", err)
+		return
+	}
+	argv, err := Argv(job.Study, templateData(job.Study, job.Entry, r.runDir, job.StudyDir, configFile))
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	header := fmt.Sprintf("=== gridstudy: run %s, attempt %d, started %s ===\n", job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
+	stdout, err := openLog(filepath.Join(r.runDir, "stdout.log"), header)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer stdout.Close()
+	stderr, err := openLog(filepath.Join(r.runDir, "stderr.log"), header)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer stderr.Close()
+	if fi, err := stderr.Stat(); err == nil {
+		r.stderrFrom = fi.Size()
+	}
+	defer func() { r.lastStderr = lastLine(stderr.Name(), r.stderrFrom) }()
+
+	if ctx.Err() != nil {
+		r.stop = stopOf(ctx)
+		r.fail("%s before the command started", r.stop.Reason)
+		return
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = r.runDir
+	cmd.Env = environ(job.Env, job.Entry, r.runDir, job.StudyDir, configFile, metricsFile)
+	cmd.SysProcAttr = sysProcAttr()
+	outW, outDone, err := tee(stdout, job.Stdout)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	errW, errDone, err := tee(stderr, job.Stderr)
+	if err != nil {
+		outW.Close()
+		r.fail("%v", err)
+		return
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	// The command holds its own copies of the pipe ends now.
+	closeIfPipe(outW, stdout)
+	closeIfPipe(errW, stderr)
+	if err != nil {
+		r.fail("start the command: %v", err)
+		outDone()
+		errDone()
+		return
+	}
+	pgid := cmd.Process.Pid
+	measured := procMonitor.watch(pgid)
+	r.wait(ctx, cmd)
+	// Whatever the command left running in its group (a server, a
+	// background job) goes with it: it would hold a GPU or write into the
+	// run folder after the shard.
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	outDone()
+	errDone()
+	pk := measured()
+	if ps := cmd.ProcessState; ps != nil {
+		r.cpu = ps.UserTime() + ps.SystemTime()
+		r.rssBytes = pk.rssBytes
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			r.rssBytes = max(r.rssBytes, maxRSSBytes(ru))
+		}
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.signal = signalName(ws.Signal())
+		} else {
+			r.exitCode = ps.ExitCode()
+		}
+	}
+	if pk.gpuSeen {
+		r.gpuMB = &pk.gpuMB
+	}
+}
+
+// wait waits for the command, stopping it when ctx is cancelled or the
+// run's timeout passes.
+func (r *record) wait(ctx context.Context, cmd *exec.Cmd) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var timeout <-chan time.Time
+	if d := r.job.Study.Run.Timeout; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+		r.stop = stopOf(ctx)
+	case <-timeout:
+		r.stop = &Stop{Status: shard.StatusTimeout, Signal: syscall.SIGTERM,
+			Reason: fmt.Sprintf("the run's timeout of %s passed", r.job.Study.Run.Timeout)}
+	}
+	pgid := cmd.Process.Pid
+	syscall.Kill(-pgid, r.stop.Signal)
+	// A stopped (SIGSTOP) process would sleep through the signal; SLURM
+	// sends SIGCONT first for the same reason.
+	syscall.Kill(-pgid, syscall.SIGCONT)
+	grace := time.NewTimer(r.job.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		r.killed = true
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// openLog opens a log of the run folder for appending, so that every
+// attempt's output stays, after a header line that marks where it begins.
+func openLog(path, header string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open the run log: %w", err)
+	}
+	if _, err := f.WriteString(header); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// tee returns the file the command should write to: the log itself when
+// nothing else wants the output, which costs no goroutine, or the write end
+// of a pipe copied to both. wait returns once the copy has ended. Unlike
+// os/exec's own copying, this lets the runner kill what is left of the
+// process group before waiting for the pipe to close.
+func tee(log *os.File, extra io.Writer) (w *os.File, wait func(), err error) {
+	if extra == nil || extra == io.Discard {
+		return log, func() {}, nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipe for the command's output: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A failing extra writer (a closed terminal) must not stop the
+		// log: keep copying into the log alone.
+		io.Copy(io.MultiWriter(log, &lenient{w: extra}), pr)
+	}()
+	return pw, func() {
+		// A process that left the group (setsid) may hold the pipe open
+		// for ever: give the copy a moment to drain, then cut it.
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+		}
+		pr.Close()
+		<-done
+	}, nil
+}
+
+// closeIfPipe closes w when it is a pipe that tee made rather than the log.
+func closeIfPipe(w, log *os.File) {
+	if w != log {
+		w.Close()
+	}
+}
+
+// lenient forwards writes until the first error, then drops them, always
+// reporting success so that io.MultiWriter keeps writing to the others.
+type lenient struct {
+	w      io.Writer
+	failed bool
+}
+
+func (l *lenient) Write(p []byte) (int, error) {
+	if !l.failed {
+		if _, err := l.w.Write(p); err != nil {
+			l.failed = true
+		}
+	}
+	return len(p), nil
+}
+
+// lastLine returns the last non-empty line of the file at path after
+// offset from, reading at most its last 4 KiB.
+func lastLine(path string, from int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	start := max(from, fi.Size()-4096)
+	buf := make([]byte, fi.Size()-start)
+	n, _ := f.ReadAt(buf, start)
+	lines := strings.Split(strings.TrimRight(string(buf[:n]), "\r\n\t "), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if len(last) > 200 {
+		last = last[:200]
+	}
+	return last
+}

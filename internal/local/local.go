@@ -251,7 +251,7 @@ func (p *progress) draw(final bool) {
 	if p.done > 0 {
 		eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
 	}
-	line := fmt.Sprintf("%d/%d done (%d failed), %d running, %.1f runs/s, ETA %s", p.done, p.total, p.failed, p.running, rate, eta)
+	line := fmt.Sprintf("%d/%d done (%d not ok), %d running, %.1f runs/s, ETA %s", p.done, p.total, p.failed, p.running, rate, eta)
 	if p.term {
 		if !final && now.Sub(p.lastDraw) < 100*time.Millisecond {
 			return

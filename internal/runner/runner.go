@@ -299,6 +299,17 @@ func (r *record) wait(ctx context.Context, cmd *exec.Cmd) {
 	}
 	select {
 	case <-done:
+		// scancel and preemption signal every process of the job at once:
+		// the command may die of SIGTERM a moment before the runner reads
+		// its own copy. Give that copy a second to arrive, so the run is
+		// recorded as stopped rather than failed.
+		if stoppedBySignal(cmd.ProcessState) {
+			select {
+			case <-ctx.Done():
+				r.stop = stopOf(ctx)
+			case <-time.After(time.Second):
+			}
+		}
 		return
 	case <-ctx.Done():
 		r.stop = stopOf(ctx)
@@ -320,6 +331,20 @@ func (r *record) wait(ctx context.Context, cmd *exec.Cmd) {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		<-done
 	}
+}
+
+// stoppedBySignal reports whether the command died of a signal that the
+// scheduler or a user sends to a whole job.
+func stoppedBySignal(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	switch ws.Signal() {
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1:
+		return true
+	}
+	return false
 }
 
 // openLog opens a log of the run folder for appending, so that every

@@ -98,7 +98,7 @@ func describe(w io.Writer, p *plan.Plan, out string) {
 		}
 		parts := make([]string, len(st.Models))
 		for i, m := range st.Models {
-			parts[i] = fmt.Sprintf("%s (%d cells)", m.Name, count[m.Name])
+			parts[i] = fmt.Sprintf("%s (%d cell%s)", m.Name, count[m.Name], plural(count[m.Name]))
 		}
 		fmt.Fprintf(w, "models: %s\n", strings.Join(parts, ", "))
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/gridstudy/gridstudy/collect"
 	"github.com/gridstudy/gridstudy/internal/local"
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/plan"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 )
 
@@ -66,21 +65,10 @@ bad study.`,
 				return err
 			}
 			if dir == "" {
-				if out == "" {
-					out = st.Name
-				}
-				p, err := plan.New(st, out, slurm.Limits{MaxArraySize: slurm.DefaultMaxArraySize})
-				if err != nil {
-					return fmt.Errorf("plan %s: %w", st.Name, err)
-				}
-				bin, err := os.Executable()
-				if err != nil {
+				// A workstation has no cluster limits to read.
+				if dir, err = planInto(ctx, st, out, slurm.Limits{MaxArraySize: slurm.DefaultMaxArraySize}); err != nil {
 					return err
 				}
-				if err := p.Write(out, version, bin); err != nil {
-					return fmt.Errorf("plan %s: %w", out, err)
-				}
-				dir = out
 			}
 			st, abs, err := openStudyDir(dir)
 			if err != nil {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
 )
 
@@ -24,4 +27,24 @@ func openStudyDir(dir string) (*study.Study, string, error) {
 		return nil, "", fmt.Errorf("open study %s: %w", dir, err)
 	}
 	return st, abs, nil
+}
+
+// planInto plans st into out (default ./<name>) for verbs that take a study
+// file where a study directory would do, and returns the directory.
+func planInto(ctx context.Context, st *study.Study, out string, lim slurm.Limits) (string, error) {
+	if out == "" {
+		out = st.Name
+	}
+	p, err := plan.New(st, out, lim)
+	if err != nil {
+		return "", fmt.Errorf("plan %s: %w", st.Name, err)
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the gridstudy binary to copy: %w", err)
+	}
+	if err := p.Write(out, version, bin); err != nil {
+		return "", fmt.Errorf("plan %s: %w", out, err)
+	}
+	return out, nil
 }

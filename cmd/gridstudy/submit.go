@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
 	"github.com/gridstudy/gridstudy/internal/batch"
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/plan"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
 )
@@ -45,25 +43,13 @@ With --collect, a collect job runs after the arrays.`,
 				return err
 			}
 			if dir == "" {
-				if out == "" {
-					out = st.Name
-				}
 				if dryRun {
 					return usagef("--dry-run needs a planned study directory: run gridstudy plan first")
 				}
 				lim, _ := slurm.ClusterLimits(ctx)
-				p, err := plan.New(st, out, lim)
-				if err != nil {
-					return fmt.Errorf("plan %s: %w", st.Name, err)
-				}
-				bin, err := os.Executable()
-				if err != nil {
+				if dir, err = planInto(ctx, st, out, lim); err != nil {
 					return err
 				}
-				if err := p.Write(out, version, bin); err != nil {
-					return fmt.Errorf("plan %s: %w", out, err)
-				}
-				dir = out
 			}
 			st, abs, err := openStudyDir(dir)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +113,9 @@ func Submit(ctx context.Context, c *slurm.Client, req Request) (submitted int, e
 	}
 	sort.Ints(keys)
 	for _, k := range keys {
-		ids := dedupe(tasks[k])
+		ids := tasks[k]
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
 		if budget >= 0 {
 			take := min(budget, len(ids))
 			left += len(ids) - take
@@ -194,17 +197,6 @@ func splitList(ids []int) [][]int {
 		}
 		out = append(out, ids[:n])
 		ids = ids[n:]
-	}
-	return out
-}
-
-func dedupe(ids []int) []int {
-	sort.Ints(ids)
-	out := ids[:0]
-	for i, v := range ids {
-		if i == 0 || v != ids[i-1] {
-			out = append(out, v)
-		}
 	}
 	return out
 }

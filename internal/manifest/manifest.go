@@ -94,7 +94,7 @@ func Write(path string, st *study.Study, runs []study.RunSpec) error {
 				}
 			}
 			n := len(s)
-			row[n-4], row[n-3], row[n-2], row[n-1] = r.Cell.Model, int64(r.Trial), r.Seed, r.Dir
+			row[n-4], row[n-3], row[n-2], row[n-1] = r.Cell.Model, int64(r.Trial), r.Seed, r.Dir()
 			if err := w.Write(row); err != nil {
 				return err
 			}

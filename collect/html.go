@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -126,6 +127,21 @@ func (r *report) html(w io.Writer) error {
 			p("<figure><img alt=\"%s\" src=\"data:image/png;base64,%s\"><figcaption>%s</figcaption></figure>\n", e(f.name), base64PNG(f.png), e(f.name))
 		}
 		p("</div>\n")
+	}
+	// The surfaces are siblings of the report folder, not inlined: each
+	// is a page of its own with its own script.
+	var surfaces []string
+	for _, f := range r.res.Figures {
+		if name := filepath.Base(f); strings.HasPrefix(name, "surface_") && strings.HasSuffix(name, ".html") {
+			surfaces = append(surfaces, name)
+		}
+	}
+	if len(surfaces) > 0 {
+		p("<h3>Interactive 3-D surfaces</h3><p class=\"note\">Open in a browser beside this report (in ../visualizations/): drag to rotate, hover for values.</p><ul>\n")
+		for _, name := range surfaces {
+			p("<li><a href=\"../visualizations/%s\">%s</a></li>\n", e(name), e(strings.TrimSuffix(name, ".html")))
+		}
+		p("</ul>\n")
 	}
 
 	p("<h2 id=\"cells\">All cells</h2>\n<p class=\"note\">Mean ± std over the ok trials of each cell; click a header to sort. Every statistic is in data/aggregated_results.csv.</p>\n<div class=\"scroll\"><table class=\"sortable\"><thead><tr>")

@@ -112,6 +112,13 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		res.Figures = append(res.Figures, files[i]...)
 		ok = append(ok, out[i])
 	}
+	// Interactive 3-D surfaces are HTML files beside the figures; the
+	// detailed report links them from res.Figures.
+	surfaces, err := plots.SurfaceAll(a.data, opt)
+	if err != nil {
+		res.Warnings = append(res.Warnings, "surfaces: "+oneLine(err))
+	}
+	res.Figures = append(res.Figures, surfaces...)
 	return ok, nil
 }
 

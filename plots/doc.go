@@ -1,7 +1,8 @@
 // Package plots draws the publication figures of a grid study with
 // gonum/plot: heatmaps (with small multiples over a third parameter), line
 // plots, sensitivity bars, Pareto fronts, convergence curves and
-// model-difference heatmaps.
+// model-difference heatmaps; and interactive 3-D surfaces as
+// self-contained HTML pages (Surface, SurfaceAll).
 //
 // The collector fills a Data (parameters, models, per-cell statistics,
 // optional convergence curves) and calls DrawAll, or builds single figures

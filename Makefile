@@ -24,6 +24,9 @@ test:
 test-slurm:
 	bash .ci/slurm-up.sh
 	GRIDSTUDY_SLURM=1 $(GO) test -count=1 -run 'Slurm' -v ./cmd/gridstudy/
+	SLURM_MAX_ARRAY_SIZE=5 bash .ci/slurm-up.sh
+	GRIDSTUDY_SLURM=1 GRIDSTUDY_SLURM_MAX_ARRAY_SIZE=5 $(GO) test -count=1 -run 'SlurmClusterMaxArraySize' -v ./cmd/gridstudy/
+	bash .ci/slurm-up.sh
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo 'gofmt: run gofmt -w on the files above'; exit 1)

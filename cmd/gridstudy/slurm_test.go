@@ -230,3 +230,29 @@ time = "00:05:00"
 		t.Fatalf("a parameter value ran as shell code: %v", found)
 	}
 }
+
+// TestSlurmClusterMaxArraySize runs against a cluster restarted with a
+// small MaxArraySize (make test-slurm does it with SLURM_MAX_ARRAY_SIZE=5):
+// plan reads the limit from scontrol and the chunks all finish.
+func TestSlurmClusterMaxArraySize(t *testing.T) {
+	want := os.Getenv("GRIDSTUDY_SLURM_MAX_ARRAY_SIZE")
+	if want == "" {
+		t.Skip("needs a cluster with a small MaxArraySize: GRIDSTUDY_SLURM_MAX_ARRAY_SIZE (make test-slurm)")
+	}
+	bin := slurmOnly(t)
+	path, dir := writeStudy(t, `name = "cluster_limit"
+[run]
+command = "echo '{\"x\": '{{ index .Params \"x\" }}'}' >> \"$GRIDSTUDY_METRICS\""
+[params.x]
+range = {start = 1, stop = 12, step = 1}
+[slurm]
+time = "00:05:00"
+`)
+	out := gs(t, bin, 0, "plan", path, "-o", dir, "--dry-run")
+	if !strings.Contains(out, "at most "+want+" per array") {
+		t.Fatalf("plan did not take MaxArraySize %s from the cluster:\n%s", want, out)
+	}
+	gs(t, bin, 0, "submit", path, "-o", dir)
+	waitFor(t, bin, dir, 120*time.Second, "every run ok", allOK(12))
+	okShardsOnce(t, bin, dir, 12)
+}

@@ -92,14 +92,11 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		if errs[i] = writeWith(filepath.Join(latex, f.Name+".pdf"), func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
 			return
 		}
-		png := filepath.Join(opt.Dir, f.Name+".png")
-		if slices.Contains(opt.Formats, "png") {
-			out[i].png, errs[i] = os.ReadFile(png)
-		} else {
-			var b strings.Builder
-			errs[i] = f.Render(&b, "png")
-			out[i].png = []byte(b.String())
-		}
+		// The HTML report embeds a screen rendition: the 300-dpi files
+		// would make it tens of megabytes.
+		var b strings.Builder
+		errs[i] = f.RenderPNG(&b, reportDPI)
+		out[i].png = []byte(b.String())
 	}); err != nil {
 		return nil, err
 	}
@@ -270,6 +267,9 @@ func (r *report) failures() []failure {
 	}
 	return out
 }
+
+// reportDPI is the resolution of the figures the HTML report embeds.
+const reportDPI = 150
 
 // lastLine returns the last non-blank line of a file's final 4 KiB, cut to
 // 200 characters, or "" when there is none.

@@ -106,11 +106,24 @@ var pinPDF = sync.OnceFunc(func() {
 
 // Render writes f in format "png" (300 dpi), "pdf" or "svg" (fonts
 // embedded in both). A drawing that panics is returned as an error.
-func (f *Figure) Render(w io.Writer, format string) (err error) {
+func (f *Figure) Render(w io.Writer, format string) error {
+	if format == "png" {
+		return f.RenderPNG(w, DPI)
+	}
+	return f.render(w, format, DPI)
+}
+
+// RenderPNG writes f as a PNG at dpi dots per inch: a screen rendition for
+// reports that embed their figures, where 300 dpi would only add weight.
+func (f *Figure) RenderPNG(w io.Writer, dpi int) error {
+	return f.render(w, "png", dpi)
+}
+
+func (f *Figure) render(w io.Writer, format string, dpi int) (err error) {
 	var cw vg.CanvasWriterTo
 	switch format {
 	case "png":
-		cw = pngCanvas{vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI))}
+		cw = pngCanvas{vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(dpi))}
 	case "svg":
 		cw = vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(true))
 	case "pdf":

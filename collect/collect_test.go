@@ -381,11 +381,11 @@ func sameFiles(t *testing.T, what string, got, want map[string][]byte) {
 func TestIncrementalIdentical(t *testing.T) {
 	scratch, entries := newStudy(t)
 	fillStudy(t, scratch, entries, all)
-	res := run(t, scratch, Options{Workers: 3})
+	run(t, scratch, Options{Workers: 3})
 	want := dataFiles(t, scratch)
 
 	// Collecting again reads nothing and changes nothing.
-	res = run(t, scratch, Options{})
+	res := run(t, scratch, Options{})
 	if res.Read != 0 || res.Rebuilt {
 		t.Errorf("second collect read %d files (rebuilt %v), want 0", res.Read, res.Rebuilt)
 	}

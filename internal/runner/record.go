@@ -173,9 +173,7 @@ func (r *record) write() (Result, error) {
 	job := r.job
 	id := job.Entry.RunID
 	metricCols, metricVals, renamed := metricColumns(job, r.metrics.Final)
-	for _, n := range renamed {
-		r.notes = append(r.notes, n)
-	}
+	r.notes = append(r.notes, renamed...)
 	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt, Shard: shard.Path(job.StudyDir, id, r.attempt),
 		ExitCode: r.exitCode, Signal: r.signal, Wall: r.finished.Sub(r.started), LastStderr: r.lastStderr, Error: r.errorText()}
 	if h := r.metrics.History; len(h) > 0 {

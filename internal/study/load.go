@@ -222,7 +222,7 @@ func ParseParamFlag(s string) (string, []Value, error) {
 	name, list, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return "", nil, fmt.Errorf("%q: want NAME=V1,V2,...", s)
+		return "", nil, fmt.Errorf("%q: want NAME=V1,V2 (a comma-separated list of values)", s)
 	}
 	var vals []Value
 	for _, tok := range strings.Split(list, ",") {

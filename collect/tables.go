@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -79,16 +78,8 @@ func writeBoth(base string, schema table.Schema, rows func(fn func([]any) error)
 // 0.5, 1e-4), NULL as an empty field, times in RFC 3339 UTC.
 func csvValue(v any) string {
 	switch x := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		return study.FormatFloat(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
+	case float64, int64, string, bool, nil:
+		return formatValue(x)
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
 	}

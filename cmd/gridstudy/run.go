@@ -64,6 +64,9 @@ bad study.`,
 			if err != nil {
 				return err
 			}
+			if err := requireCommand(st); err != nil {
+				return err
+			}
 			if dir == "" {
 				// A workstation has no cluster limits to read.
 				if dir, err = planInto(ctx, st, out, slurm.Limits{MaxArraySize: slurm.DefaultMaxArraySize}); err != nil {

@@ -48,3 +48,12 @@ func planInto(ctx context.Context, st *study.Study, out string, lim slurm.Limits
 	}
 	return out, nil
 }
+
+// requireCommand refuses to execute a study that says nothing to run: it
+// may be planned, but every run would fail.
+func requireCommand(st *study.Study) error {
+	if st.Run.Command == "" && len(st.Run.Args) == 0 {
+		return usagef("the study has no [run] command or args: nothing to run (plan works without one)")
+	}
+	return nil
+}

@@ -42,6 +42,9 @@ With --collect, a collect job runs after the arrays.`,
 			if err != nil {
 				return err
 			}
+			if err := requireCommand(st); err != nil {
+				return err
+			}
 			if dir == "" {
 				if dryRun {
 					return usagef("--dry-run needs a planned study directory: run gridstudy plan first")

@@ -34,9 +34,9 @@ type Options struct {
 
 // Failure is a run that did not end ok.
 type Failure struct {
-	Entry      manifest.Entry
-	Status     string
-	LastStderr string
+	Entry  manifest.Entry
+	Status string
+	Reason string // the last line of its stderr, else the runner's error
 }
 
 // Summary is what a local run did.
@@ -101,7 +101,11 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 				case res.Status == shard.StatusOK:
 					sum.OK++
 				default:
-					sum.Failures = append(sum.Failures, Failure{Entry: e, Status: res.Status, LastStderr: res.LastStderr})
+					why := res.LastStderr
+					if why == "" {
+						why = res.Error // the runner's own reason: a start failure, a stop
+					}
+					sum.Failures = append(sum.Failures, Failure{Entry: e, Status: res.Status, Reason: why})
 				}
 				mu.Unlock()
 				prog.finished(res.Status == shard.StatusOK && err == nil)
@@ -279,7 +283,7 @@ func (s *Summary) Describe(w io.Writer) {
 			fmt.Fprintf(w, "  ... and %d more (gridstudy status DIR --runs --state failed)\n", len(s.Failures)-20)
 			break
 		}
-		last := strings.TrimSpace(f.LastStderr)
+		last := strings.TrimSpace(f.Reason)
 		if last == "" {
 			last = "(no stderr)"
 		}

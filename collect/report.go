@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 	"github.com/gridstudy/gridstudy/plots"
@@ -259,7 +259,7 @@ func (r *report) failures() []failure {
 		if sig := csvValue(rec.vals[runCol["signal"]]); sig != "" {
 			f.exit = sig
 		}
-		f.line = lastLine(filepath.Join(r.dir, e.Dir, "stderr.log"))
+		f.line = runner.LastLine(filepath.Join(r.dir, e.Dir, "stderr.log"), 0)
 		if f.line == "" {
 			f.line = csvValue(rec.vals[runCol["error"]])
 		}
@@ -270,31 +270,6 @@ func (r *report) failures() []failure {
 
 // reportDPI is the resolution of the figures the HTML report embeds.
 const reportDPI = 150
-
-// lastLine returns the last non-blank line of a file's final 4 KiB, cut to
-// 200 characters, or "" when there is none.
-func lastLine(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(fi.Size()-4096, 0)
-	buf := make([]byte, fi.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(buf), "\n\r\t "), "\n")
-	line := strings.TrimSpace(lines[len(lines)-1])
-	if len(line) > 200 {
-		line = line[:200] + "…"
-	}
-	return line
-}
 
 // sensRow is the sensitivity of one metric for one model: parameters by
 // falling share, and what their main effects leave unexplained.

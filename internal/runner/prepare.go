@@ -3,9 +3,10 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,7 +60,7 @@ func WriteConfig(st *study.Study, e manifest.Entry, runDir string) (string, erro
 			}
 		}
 	}
-	for _, name := range sortedKeys(e.Params) {
+	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
 		if err := set(name, e.Params[name]); err != nil {
 			return "", err
 		}
@@ -145,7 +146,7 @@ func environ(extra []string, e manifest.Entry, runDir, studyDir, configFile, met
 		"GRIDSTUDY_RUN_DIR="+runDir,
 		"GRIDSTUDY_STUDY_DIR="+studyDir,
 	)
-	for _, name := range sortedKeys(e.Params) {
+	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
 		env = append(env, "GRIDSTUDY_PARAM_"+EnvName(name)+"="+fmt.Sprint(asValue(e.Params[name])))
 	}
 	return env
@@ -162,13 +163,4 @@ func EnvName(param string) string {
 		}
 	}
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

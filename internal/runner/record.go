@@ -3,8 +3,10 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,7 +239,7 @@ func metricColumns(job Job, final map[string]any) (table.Schema, []any, []string
 	for _, c := range manifest.ParamColumns(job.Study) {
 		taken[c.Name] = true
 	}
-	names := sortedKeys(final)
+	names := slices.Sorted(maps.Keys(final))
 	for _, n := range names {
 		if !taken[n] {
 			taken[n] = true

@@ -210,7 +210,7 @@ func (r *record) execute(ctx context.Context) {
 		r.fail("%v", err)
 		return
 	}
-	header := fmt.Sprintf("=== gridstudy: run %s, attempt %d, started %s ===\n", job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
+	header := fmt.Sprintf("%s%s, attempt %d, started %s ===\n", headerPrefix, job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
 	stdout, err := openLog(filepath.Join(r.runDir, "stdout.log"), header)
 	if err != nil {
 		r.fail("%v", err)
@@ -226,7 +226,7 @@ func (r *record) execute(ctx context.Context) {
 	if fi, err := stderr.Stat(); err == nil {
 		r.stderrFrom = fi.Size()
 	}
-	defer func() { r.lastStderr = lastLine(stderr.Name(), r.stderrFrom) }()
+	defer func() { r.lastStderr = LastLine(stderr.Name(), r.stderrFrom) }()
 
 	if ctx.Err() != nil {
 		r.stop = stopOf(ctx)
@@ -347,6 +347,9 @@ func stoppedBySignal(ps *os.ProcessState) bool {
 	return false
 }
 
+// headerPrefix starts the line that marks each attempt in the run logs.
+const headerPrefix = "=== gridstudy: run "
+
 // openLog opens a log of the run folder for appending, so that every
 // attempt's output stays, after a header line that marks where it begins.
 func openLog(path, header string) (*os.File, error) {
@@ -416,9 +419,11 @@ func (l *lenient) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lastLine returns the last non-empty line of the file at path after
-// offset from, reading at most its last 4 KiB.
-func lastLine(path string, from int64) string {
+// LastLine returns the last non-empty line of a run log (stdout.log or
+// stderr.log) after offset from, reading at most its last 4 KiB and cutting
+// the line to 200 bytes: a one-line hint of why a run failed. An attempt's
+// header line counts as empty, so an attempt that wrote nothing gives "".
+func LastLine(path string, from int64) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -429,10 +434,13 @@ func lastLine(path string, from int64) string {
 		return ""
 	}
 	start := max(from, fi.Size()-4096)
-	buf := make([]byte, fi.Size()-start)
+	buf := make([]byte, max(fi.Size()-start, 0))
 	n, _ := f.ReadAt(buf, start)
 	lines := strings.Split(strings.TrimRight(string(buf[:n]), "\r\n\t "), "\n")
 	last := strings.TrimSpace(lines[len(lines)-1])
+	if strings.HasPrefix(last, headerPrefix) {
+		return ""
+	}
 	if len(last) > 200 {
 		last = last[:200]
 	}

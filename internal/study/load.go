@@ -3,9 +3,11 @@ package study
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -311,7 +313,7 @@ func resolve(ps *problems, f *file, baseDir string, paramOrder, modelOrder []str
 // ({model = {N = 64}} and "model.N" = 64 are the same setting), sorted.
 func settings(m map[string]any) []Setting {
 	var out []Setting
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if sub, ok := m[k].(map[string]any); ok {
 			for _, s := range settings(sub) {
 				out = append(out, Setting{Name: k + "." + s.Name, Value: s.Value})

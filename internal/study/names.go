@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -92,13 +91,4 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

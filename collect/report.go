@@ -165,16 +165,9 @@ func tomlString(s string) string {
 func tomlValue(v any) string {
 	switch x := v.(type) {
 	case float64:
-		switch {
-		case math.IsNaN(x):
-			return "nan"
-		case math.IsInf(x, 1):
-			return "inf"
-		case math.IsInf(x, -1):
-			return "-inf"
-		}
+		// FormatFloat spells NaN and infinities as TOML does (nan, inf).
 		f := study.FormatFloat(x)
-		if !strings.ContainsAny(f, ".e") {
+		if !strings.ContainsAny(f, ".ein") {
 			f += ".0"
 		}
 		return f

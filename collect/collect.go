@@ -27,8 +27,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/lock"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // ErrNothingRead is returned (wrapped) when a study has no shard that could
@@ -94,11 +94,20 @@ func Collect(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	st, err := study.Load(filepath.Join(dir, "study.toml"), study.Overrides{})
+	d, err := studydir.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("collect %s: %w", dir, err)
 	}
-	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
+	// Two collects at once would each write tables and a shard index:
+	// data/ could end with one's tables and the other's index, and miss
+	// runs for good. The second waits for the first.
+	held, err := lock.Wait(ctx, studydir.Lock(d.Path, studydir.CollectLockFile))
+	if err != nil {
+		return nil, fmt.Errorf("collect %s: %w", dir, err)
+	}
+	defer held.Unlock()
+	st := d.Study
+	entries, err := d.Entries()
 	if err != nil {
 		return nil, fmt.Errorf("collect %s: %w", dir, err)
 	}
@@ -118,7 +127,7 @@ func Collect(ctx context.Context, dir string, opt Options) (*Result, error) {
 		}
 	}
 	res.SetAside = s.bad
-	if !slices.ContainsFunc(s.runs, func(r *runRec) bool { return r != nil }) {
+	if !slices.ContainsFunc(s.runs, func(r *runRec) bool { return r != nil && !r.aside }) {
 		return res, fmt.Errorf("collect %s: %w (%d shard files, %d set aside)", dir, ErrNothingRead, res.Shards, len(s.bad))
 	}
 	a := analyse(st, g, s)

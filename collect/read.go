@@ -12,6 +12,7 @@ import (
 	"sync"
 	"unique"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/table"
@@ -24,17 +25,37 @@ type runRec struct {
 	vals    []any // values of shard.RunColumns(), in its order
 	metrics map[string]float64
 	shard   string // file name it came from
+	aside   bool   // stands for a shard that was set aside
 }
 
-// better reports whether attempt a should be kept over b: an ok attempt
-// over one that is not, else the later one. It is a total order on the
-// attempts of a run, so folding shards in any order, or some now and the
-// rest later, keeps the same attempt.
+// better reports whether attempt a should be kept over b: whether, of the
+// two, a is the run's result by lifecycle's rule. The rule is a total
+// order on the attempts of a run, so folding shards in any order, or some
+// now and the rest later, keeps the same attempt.
 func better(a, b *runRec) bool {
-	if a.ok != b.ok {
-		return a.ok
-	}
-	return a.attempt > b.attempt
+	status := func(r *runRec) string { s, _ := r.vals[runCol["status"]].(string); return s }
+	d := lifecycle.Decide([]lifecycle.Attempt{
+		{Number: int(a.attempt), Status: status(a)},
+		{Number: int(b.attempt), Status: status(b)},
+	}, lifecycle.Queued{})
+	return d.Result == int(a.attempt)
+}
+
+// unreadable stands for an attempt whose shard was set aside: status,
+// resume and the runner count such an attempt as failed
+// (shard.ReadStatus), and so do the tables, with the reason as its error.
+func unreadable(g *grid, pos int, e shard.Entry, reason string) *runRec {
+	want := g.entries[pos]
+	rec := &runRec{attempt: int64(e.Attempt), vals: make([]any, len(runCol)), metrics: map[string]float64{}, shard: e.Name, aside: true}
+	rec.vals[runCol["run_id"]] = want.RunID
+	rec.vals[runCol["cell_id"]] = want.CellID
+	rec.vals[runCol["model"]] = want.Model
+	rec.vals[runCol["trial"]] = int64(want.Trial)
+	rec.vals[runCol["seed"]] = want.Seed
+	rec.vals[runCol["attempt"]] = int64(e.Attempt)
+	rec.vals[runCol["status"]] = shard.StatusFailed
+	rec.vals[runCol["error"]] = "its shard " + e.Name + " was set aside: " + reason
+	return rec
 }
 
 // histRow is one history line of a kept attempt.
@@ -145,8 +166,15 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 			continue
 		}
 		if statErrs[i] != nil {
-			setAside(e.Name, "unreadable: "+statErrs[i].Error())
+			reason := "unreadable: " + statErrs[i].Error()
+			setAside(e.Name, reason)
 			s.index[e.Name] = stamps[i]
+			if pos, known := g.byRun[e.RunID]; known {
+				if rec := unreadable(g, pos, e, reason); s.runs[pos] == nil || better(rec, s.runs[pos]) {
+					s.runs[pos] = rec
+					s.hist[pos] = nil
+				}
+			}
 			continue
 		}
 		todo = append(todo, i)
@@ -168,11 +196,14 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 	for j, i := range todo {
 		e := list[i]
 		s.index[e.Name] = stamps[i]
+		pos, known := g.byRun[e.RunID]
 		if reasons[j] != "" {
 			setAside(e.Name, reasons[j])
-			continue
+			if !known {
+				continue
+			}
+			recs[j] = unreadable(g, pos, e, reasons[j])
 		}
-		pos := g.byRun[e.RunID]
 		if old := s.runs[pos]; old == nil || better(recs[j], old) {
 			s.runs[pos] = recs[j]
 			changed[pos] = true

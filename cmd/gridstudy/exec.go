@@ -15,6 +15,7 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // execOptions are the flags of gridstudy exec.
@@ -102,19 +103,20 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		return usagef("--grace %s: give a positive duration", o.grace)
 	}
 	dir := args[0]
-	st, err := runner.OpenStudy(dir)
-	if errors.Is(err, runner.ErrNotStudy) {
+	d, err := studydir.Open(dir)
+	if errors.Is(err, studydir.ErrNotStudy) {
 		return usagef("%v", err)
 	}
 	if err != nil {
 		return err
 	}
+	st := d.Study
 	k := max(1, int(st.Slurm.RunsPerTask))
 	indices, err := execIndices(fs, o, k)
 	if err != nil {
 		return err
 	}
-	entries, last, err := runner.Lookup(dir, indices)
+	entries, last, err := d.Lookup(indices)
 	if err != nil {
 		return err
 	}
@@ -152,6 +154,9 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 				say("gridstudy exec: run %s (index %d): %v\n", entry.RunID, entry.Index, err)
 			case res.Skipped:
 				say("skip %s (index %d): attempt %d is ok already; --force runs it again\n", res.RunID, entry.Index, res.Attempt)
+				return
+			case res.Busy:
+				say("skip %s (index %d): another runner is executing it now\n", res.RunID, entry.Index)
 				return
 			default:
 				say("%s\n", summary(entry.Index, res))

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gridstudy/gridstudy/internal/batch"
-	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/state"
 )
@@ -58,13 +58,8 @@ nothing, when squeue cannot be asked.`,
 			}
 			var indices []int
 			for _, r := range rep.Runs {
-				switch r.State {
-				case state.Missing, shard.StatusCancelled, shard.StatusTimeout, shard.StatusPreempted:
+				if lifecycle.Lost(r.State, failed && r.Attempts < maxAttempts) {
 					indices = append(indices, r.Index)
-				case shard.StatusFailed:
-					if failed && r.Attempts < maxAttempts {
-						indices = append(indices, r.Index)
-					}
 				}
 			}
 			if len(indices) == 0 {

@@ -29,6 +29,7 @@ func runCmd() *command {
 		memPerRun   string
 		maxAttempts int
 		noCollect   bool
+		wait        bool
 	)
 	return &command{
 		name:  "run",
@@ -43,6 +44,8 @@ nvidia-smi; gpu_per_run = 0.5 lets two runs share a GPU, 2 gives a run two.
 mem_per_run limits concurrency to the memory available. Ctrl-C stops
 cleanly: running commands are signalled and recorded as cancelled, finished
 runs are kept, and running gridstudy run again continues where it stopped.
+One 'gridstudy run' per study at a time: a second one refuses (exit 1), or
+waits for the first with --wait.
 
 Exit code 0 when every run is ok, 1 when some are not, 2 for bad usage or a
 bad study.`,
@@ -54,6 +57,7 @@ bad study.`,
 			fs.StringVar(&memPerRun, "mem-per-run", "", "memory per run, such as 8G (default: [local] mem_per_run)")
 			fs.IntVar(&maxAttempts, "max-attempts", 0, "attempts per failed run in this call (default: [local] max_attempts, else 1)")
 			fs.BoolVar(&noCollect, "no-collect", false, "do not collect after the runs")
+			fs.BoolVar(&wait, "wait", false, "wait for another 'gridstudy run' of the same study to end, instead of refusing")
 			sf.register(fs)
 		},
 		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
@@ -68,11 +72,18 @@ bad study.`,
 				return err
 			}
 			if dir == "" {
-				// A workstation has no cluster limits to read.
+				// A workstation has no cluster limits to read. Two runs
+				// planning one study at once write the same files, each
+				// atomically: the lock can wait until the plan exists.
 				if dir, err = planInto(ctx, st, out, slurm.Limits{MaxArraySize: slurm.DefaultMaxArraySize}); err != nil {
 					return err
 				}
 			}
+			unlock, err := local.Lock(ctx, dir, wait)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			st, abs, err := openStudyDir(dir)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -13,11 +14,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
+	"github.com/gridstudy/gridstudy/internal/lock"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/state"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // Options configure a local run.
@@ -32,6 +36,31 @@ type Options struct {
 	Terminal    bool      // Progress is a terminal: one live line
 }
 
+// ErrBusy is returned by Lock when another local executor holds the study.
+var ErrBusy = errors.New("another 'gridstudy run' is running this study (use --wait to wait for it)")
+
+// Lock takes the study's run lock, which a local executor holds from
+// planning to collecting: two executors would each run every run that is
+// not ok, the runners' claims only keeping them from running one run at
+// the same moment. With wait it waits for the other executor, else it
+// fails at once with ErrBusy.
+func Lock(ctx context.Context, dir string, wait bool) (unlock func(), err error) {
+	path := studydir.Lock(dir, studydir.RunLockFile)
+	var held *lock.Lock
+	if wait {
+		held, err = lock.Wait(ctx, path)
+	} else {
+		held, err = lock.Try(path)
+	}
+	if errors.Is(err, lock.ErrBusy) {
+		return nil, ErrBusy
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() { held.Unlock() }, nil
+}
+
 // Failure is a run that did not end ok.
 type Failure struct {
 	Entry  manifest.Entry
@@ -44,6 +73,7 @@ type Summary struct {
 	Total    int // runs in the study
 	Skipped  int // already ok before this call
 	OK       int // ok in this call
+	Busy     int // being executed by another runner (gridstudy exec)
 	Failures []Failure
 	Elapsed  time.Duration
 }
@@ -98,6 +128,8 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 					if firstErr == nil {
 						firstErr = err
 					}
+				case res.Busy:
+					sum.Busy++
 				case res.Status == shard.StatusOK:
 					sum.OK++
 				default:
@@ -108,7 +140,7 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 					sum.Failures = append(sum.Failures, Failure{Entry: e, Status: res.Status, Reason: why})
 				}
 				mu.Unlock()
-				prog.finished(res.Status == shard.StatusOK && err == nil)
+				prog.finished(res.Status == shard.StatusOK && err == nil || res.Busy)
 			}
 		}()
 	}
@@ -167,7 +199,7 @@ func runOne(ctx context.Context, dir string, st *study.Study, e manifest.Entry, 
 	var err error
 	for attempt := 1; attempt <= opt.MaxAttempts; attempt++ {
 		res, err = runner.Run(ctx, runner.Job{StudyDir: dir, Study: st, Entry: e, Env: env, Version: opt.Version})
-		if err != nil || ctx.Err() != nil || (res.Status != shard.StatusFailed && res.Status != shard.StatusTimeout) {
+		if err != nil || ctx.Err() != nil || res.Busy || !lifecycle.Retry(res.Status) {
 			break
 		}
 	}
@@ -182,7 +214,7 @@ func okRuns(ctx context.Context, dir string) (map[string]bool, error) {
 	}
 	ok := map[string]bool{}
 	for _, r := range rep.Runs {
-		if r.State == shard.StatusOK {
+		if lifecycle.Done(r.State) {
 			ok[r.RunID] = true
 		}
 	}
@@ -278,6 +310,9 @@ func (p *progress) draw(final bool) {
 // with the last line of their stderr.
 func (s *Summary) Describe(w io.Writer) {
 	fmt.Fprintf(w, "%d runs: %d ok now, %d ok before, %d not ok, in %s\n", s.Total, s.OK, s.Skipped, len(s.Failures), s.Elapsed.Round(time.Millisecond))
+	if s.Busy > 0 {
+		fmt.Fprintf(w, "  %d left alone: another runner (gridstudy exec) was executing them\n", s.Busy)
+	}
 	for i, f := range s.Failures {
 		if i == 20 {
 			fmt.Fprintf(w, "  ... and %d more (gridstudy status DIR --runs --state failed)\n", len(s.Failures)-20)

@@ -17,6 +17,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -41,10 +42,11 @@ func newStudy(t testing.TB, src string) (string, *study.Study, []manifest.Entry)
 	if err := p.Write(dir, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	st, err = OpenStudy(dir)
+	d, err := studydir.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st = d.Study
 	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
 	if err != nil {
 		t.Fatal(err)
@@ -369,14 +371,6 @@ func waitFile(t *testing.T, path string) {
 	t.Errorf("%s did not appear", path)
 }
 
-func TestEnvName(t *testing.T) {
-	for in, want := range map[string]string{"lr": "LR", "model.nll_weight": "MODEL_NLL_WEIGHT", "a-b c": "A_B_C", "x2": "X2"} {
-		if got := EnvName(in); got != want {
-			t.Errorf("EnvName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // BenchmarkRun measures the in-process overhead of Run (the local
 // executor's path) on a no-op command: compare with BenchmarkDirect.
 func BenchmarkRun(b *testing.B) {
@@ -395,17 +389,5 @@ func BenchmarkDirect(b *testing.B) {
 		if err := exec.Command("/bin/true").Run(); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-func TestLookupStopsEarly(t *testing.T) {
-	dir, _, _ := newStudy(t, "name = \"look\"\n[run]\ncommand = \"true\"\n[params.x]\nvalues = [1, 2, 3, 4, 5]\n")
-	got, last, err := Lookup(dir, []int{2, 1, 9})
-	if err != nil || len(got) != 2 || got[0].Index != 1 || got[1].Index != 2 || last != 4 {
-		t.Errorf("Lookup(2, 1, 9) = %d entries, last %d, %v; want indices 1 and 2, last 4", len(got), last, err)
-	}
-	got, last, err = Lookup(dir, []int{1})
-	if err != nil || len(got) != 1 || last != 1 {
-		t.Errorf("Lookup(1) = %d entries, last %d, %v; want 1 entry and no row read past index 1", len(got), last, err)
 	}
 }

@@ -125,19 +125,15 @@ func TestScan(t *testing.T) {
 		t.Errorf("Scan(%q) = %v, want %v", study, got, want)
 	}
 
-	tests := []struct {
-		id   string
-		want int
-	}{
-		{"a", 11}, {"b", 2}, {"c", 1}, {"", 1},
+	// List returns the same shards and, from the same listing, the claims.
+	touch(t, Dir(study), "a.a11.claim", "c.a1.claim", "c.a01.claim", ".c.claim.123")
+	shards, claims, err := List(study)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if n := NextAttempt(got, tt.id); n != tt.want {
-			t.Errorf("NextAttempt(%q) = %d, want %d", tt.id, n, tt.want)
-		}
-	}
-	if n := NextAttempt([]Entry{{"h.a3.history.parquet", "h", 3, true}}, "h"); n != 4 {
-		t.Errorf("NextAttempt(history only) = %d, want 4", n)
+	wantClaims := map[string]bool{"a.a11.claim": true, "c.a1.claim": true}
+	if !reflect.DeepEqual(shards, want) || len(claims) != 2 || !wantClaims[claims[0].Name] || !wantClaims[claims[1].Name] {
+		t.Errorf("List = %v, %v; want %v and the claims of a11 and c1", shards, claims, want)
 	}
 }
 
@@ -220,8 +216,8 @@ func TestShardRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := NextAttempt(entries, "c1-t0"); len(entries) != 2 || n != 2 {
-		t.Errorf("after one attempt: Scan = %v, NextAttempt = %d, want 2 entries and 2", entries, n)
+	if len(entries) != 2 {
+		t.Errorf("after one attempt: Scan = %v, want 2 entries", entries)
 	}
 }
 

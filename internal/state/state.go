@@ -5,32 +5,32 @@ package state
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
+	"github.com/gridstudy/gridstudy/internal/lock"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/slurm"
-	"github.com/gridstudy/gridstudy/internal/table"
 )
 
-// The states a run can be in, besides the shard statuses.
+// The states a run can be in besides the statuses shards record; the rule
+// that decides between them is package lifecycle's.
 const (
-	Running = "running"
-	Pending = "pending"
-	Missing = "missing"
+	Running = lifecycle.Running
+	Pending = lifecycle.Pending
+	Missing = lifecycle.Missing
 )
 
 // States lists every state in the order reports show them.
-var States = []string{shard.StatusOK, shard.StatusFailed, shard.StatusCancelled, shard.StatusTimeout,
-	shard.StatusPreempted, Running, Pending, Missing}
+var States = lifecycle.States
 
 // Run is one run's state.
 type Run struct {
@@ -40,7 +40,8 @@ type Run struct {
 	Trial    int    `json:"trial"`
 	Dir      string `json:"dir"`
 	State    string `json:"state"`
-	Attempts int    `json:"attempts"`         // shards written so far
+	Attempts int    `json:"attempts"`         // attempts so far: finished, running or died
+	Result   int    `json:"result,omitempty"` // the attempt whose shard is the run's result
 	JobID    string `json:"job_id,omitempty"` // the queued task, when queued
 	Reason   string `json:"reason,omitempty"` // squeue's reason for a pending task
 }
@@ -54,14 +55,16 @@ type Report struct {
 	QueueErr error `json:"-"`
 }
 
-// Gather reads the manifest, the latest shard of each run and the queue.
-// It asks squeue once, for every job the study's journal records.
+// Gather reads the manifest, the latest shard of each run, the claims of
+// attempts that are running or died, and the queue, and decides each run's
+// state with lifecycle.Decide. It asks squeue once, for every job the
+// study's journal records.
 func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, error) {
 	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
 	if err != nil {
 		return nil, err
 	}
-	shards, err := shard.Scan(dir)
+	shards, claims, err := shard.List(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +75,15 @@ func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 		}
 	}
 	statuses := readStatuses(dir, latest)
+	// Claims of attempts newer than the latest shard: running, or died.
+	// Older claims cannot change the decision.
+	extra := map[string][]lifecycle.Attempt{}
+	for _, c := range claims {
+		if c.Attempt > latest[c.RunID] {
+			live := lock.Held(filepath.Join(shard.Dir(dir), c.Name))
+			extra[c.RunID] = append(extra[c.RunID], lifecycle.Attempt{Number: c.Attempt, Live: live})
+		}
+	}
 
 	subs, err := slurm.OpenJournal(dir).Read()
 	if err != nil {
@@ -83,20 +95,19 @@ func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 		queued, rep.QueueErr = queuedRuns(ctx, client, subs)
 	}
 	for _, e := range entries {
-		r := Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir, Attempts: latest[e.RunID]}
-		st, hasShard := statuses[e.RunID]
+		attempts := extra[e.RunID]
+		if a := latest[e.RunID]; a > 0 {
+			attempts = append(attempts, lifecycle.Attempt{Number: a, Status: statuses[e.RunID]})
+		}
 		task, isQueued := queued[e.Index]
-		switch {
-		case st == shard.StatusOK:
-			r.State = st
-		case isQueued && (task.State == "PENDING" || task.State == "REQUEUED" || task.State == "SUSPENDED"):
-			r.State, r.JobID, r.Reason = Pending, task.JobID, task.Reason
-		case isQueued:
-			r.State, r.JobID = Running, task.JobID
-		case hasShard:
-			r.State = st
-		default:
-			r.State = Missing
+		d := lifecycle.Decide(attempts, lifecycle.Queued{State: task.State})
+		r := Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir,
+			State: d.State, Attempts: d.Attempts, Result: d.Result}
+		if isQueued && (d.State == Pending || d.State == Running) {
+			r.JobID = task.JobID
+			if d.State == Pending {
+				r.Reason = task.Reason
+			}
 		}
 		rep.Counts[r.State]++
 		rep.Runs = append(rep.Runs, r)
@@ -132,55 +143,69 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 	return out, nil
 }
 
-// cacheFile keeps the status of every shard already read. Shards never
-// change once written (a new attempt is a new file), so a name identifies
-// its status for good, and status reads only the shards that are new.
+// cacheFile keeps the status of the shards already read, each under its
+// name, inode, size and modification time: a shard deleted, replaced or
+// rewritten by hand never matches its old entry, so the cache can only
+// spare reading a file that is still the same file. Entries of shards no
+// longer the latest of their run are dropped on each save.
 const cacheFile = ".status-cache"
+
+// cacheKey identifies one shard file's content as far as stat can tell.
+func cacheKey(name string, fi os.FileInfo) string {
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = st.Ino
+	}
+	return fmt.Sprintf("%s %d %d %d", name, ino, fi.Size(), fi.ModTime().UnixNano())
+}
 
 // readStatuses reads the status column of each run's latest shard, in
 // parallel, from the cache where it can.
 func readStatuses(dir string, latest map[string]int) map[string]string {
 	cachePath := filepath.Join(shard.Dir(dir), cacheFile)
 	cache := loadCache(cachePath)
-	type job struct {
-		runID   string
-		attempt int
-	}
-	out := make(map[string]string, len(latest))
-	var todo []job
-	for id, a := range latest {
-		if st, ok := cache[shard.Name(id, a, false)]; ok {
-			out[id] = st
-		} else {
-			todo = append(todo, job{id, a})
-		}
-	}
+	type job struct{ runID, name string }
 	jobs := make(chan job)
+	out := make(map[string]string, len(latest))
+	fresh := make(map[string]string, len(latest))
+	read := 0
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0)*2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range jobs {
-				name := shard.Name(j.runID, j.attempt, false)
-				st := readStatus(filepath.Join(shard.Dir(dir), name))
+				path := filepath.Join(shard.Dir(dir), j.name)
+				fi, err := os.Lstat(path)
+				if err != nil {
+					mu.Lock()
+					out[j.runID] = shard.StatusFailed
+					mu.Unlock()
+					continue
+				}
+				key := cacheKey(j.name, fi)
+				st, hit := cache[key]
+				if !hit {
+					st = shard.ReadStatus(path)
+				}
 				mu.Lock()
 				out[j.runID] = st
-				cache[name] = st
+				fresh[key] = st
+				if !hit {
+					read++
+				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
-	for _, j := range todo {
-		jobs <- j
+	for id, a := range latest {
+		jobs <- job{id, shard.Name(id, a, false)}
 	}
 	close(jobs)
 	wg.Wait()
-	if len(todo) > 0 {
+	if read > 0 || len(fresh) != len(cache) {
 		// A study folder may be read-only to whoever asks: then the next
 		// call reads the shards again, which is only slower.
-		_ = saveCache(cachePath, cache)
+		_ = saveCache(cachePath, fresh)
 	}
 	return out
 }
@@ -222,23 +247,4 @@ func saveCache(path string, cache map[string]string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// readStatus returns a shard's status; an unreadable shard counts as a
-// failed attempt, so that resume --failed can retry it.
-func readStatus(path string) string {
-	r, err := table.Open(path)
-	if err != nil {
-		return shard.StatusFailed
-	}
-	defer r.Close()
-	col := r.Schema().Index("status")
-	row, err := r.Read()
-	if col < 0 || err != nil && !errors.Is(err, io.EOF) || row == nil {
-		return shard.StatusFailed
-	}
-	if s, ok := row[col].(string); ok && s != "" {
-		return s
-	}
-	return shard.StatusFailed
 }

@@ -5,16 +5,19 @@
 //
 // Shards live in DIR/shards/ as <run_id>.a<attempt>.parquet and
 // <run_id>.a<attempt>.history.parquet. Every attempt keeps its own file, so
-// a retried run never overwrites the evidence of an earlier failure, and the
-// runner, status and collect agree on a run's state by listing one folder.
-// Attempt numbers are reserved with claim files, <run_id>.a<attempt>.claim
-// (Claim), which Scan ignores; a claim left without its shard marks a runner
-// that died before it could write one.
+// a retried run never overwrites the evidence of an earlier failure. Which
+// attempt is a run's result, and where the run stands, is decided by
+// package lifecycle alone.
+// Attempt numbers are reserved with locked claim files,
+// <run_id>.a<attempt>.claim (TakeClaim), which Scan ignores and List
+// returns; a claim left without its shard, unlocked, marks a runner that
+// died before it could write one.
 package shard
 
 import (
 	"cmp"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,7 +94,7 @@ func Parse(name string) (runID string, attempt int, history bool, ok bool) {
 	return rest[:i], attempt, history, true
 }
 
-// Entry is one shard file found by Scan.
+// Entry is one shard file found by Scan, or one claim file found by List.
 type Entry struct {
 	Name    string // file name in Dir
 	RunID   string
@@ -101,30 +104,39 @@ type Entry struct {
 
 // Scan lists the shard files of the study in studyDir, sorted by run id,
 // then attempt, the run shard before its history shard. Other files are
-// ignored, temporary ones included. A study without a shards folder has no
-// shards yet: that is no error. Scan reads names only (no stat per file), so
-// it stays quick with 100,000 shards.
+// ignored, claims and temporary ones included. A study without a shards
+// folder has no shards yet: that is no error. Scan reads names only (no
+// stat per file), so it stays quick with 100,000 shards.
 func Scan(studyDir string) ([]Entry, error) {
+	shards, _, err := List(studyDir)
+	return shards, err
+}
+
+// List is Scan that also returns the claim files, from the same listing of
+// the folder: attempts that are running, or whose runner died.
+func List(studyDir string) (shards, claims []Entry, err error) {
 	f, err := os.Open(Dir(studyDir))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	entries := make([]Entry, 0, len(names))
+	shards = make([]Entry, 0, len(names))
 	for _, name := range names {
 		// The run id is a substring of the name: no copy per entry.
 		if id, attempt, history, ok := Parse(name); ok {
-			entries = append(entries, Entry{Name: name, RunID: id, Attempt: attempt, History: history})
+			shards = append(shards, Entry{Name: name, RunID: id, Attempt: attempt, History: history})
+		} else if id, attempt, ok := parseClaim(name); ok {
+			claims = append(claims, Entry{Name: name, RunID: id, Attempt: attempt})
 		}
 	}
-	slices.SortFunc(entries, func(a, b Entry) int {
+	slices.SortFunc(shards, func(a, b Entry) int {
 		if c := strings.Compare(a.RunID, b.RunID); c != 0 {
 			return c
 		}
@@ -133,7 +145,17 @@ func Scan(studyDir string) ([]Entry, error) {
 		}
 		return cmpBool(a.History, b.History)
 	})
-	return entries, nil
+	return shards, claims, nil
+}
+
+// parseClaim splits a claim file name, <run_id>.a<attempt>.claim.
+func parseClaim(name string) (runID string, attempt int, ok bool) {
+	rest, found := strings.CutSuffix(name, claimSuffix)
+	if !found {
+		return "", 0, false
+	}
+	id, attempt, history, ok := Parse(rest + suffix)
+	return id, attempt, ok && !history
 }
 
 func cmpBool(a, b bool) int {
@@ -145,20 +167,6 @@ func cmpBool(a, b bool) int {
 	default:
 		return -1
 	}
-}
-
-// NextAttempt returns the attempt number that the next run of runID should
-// use: one more than the highest attempt among entries, 1 when there is none.
-// A history shard counts as well, so that a new attempt never mixes its
-// files with an older one's.
-func NextAttempt(entries []Entry, runID string) int {
-	last := 0
-	for _, e := range entries {
-		if e.RunID == runID && e.Attempt > last {
-			last = e.Attempt
-		}
-	}
-	return last + 1
 }
 
 // RunColumns returns the fixed columns of a run shard, in order; the study's
@@ -206,4 +214,24 @@ func HistoryColumns() table.Schema {
 		{Name: "name", Kind: table.String},
 		{Name: "value", Kind: table.Double},
 	}
+}
+
+// ReadStatus returns the status a run shard records. A shard that cannot
+// be read, or records no status, counts as a failed attempt: the run must
+// not look done, and resume --failed may retry it.
+func ReadStatus(path string) string {
+	r, err := table.Open(path)
+	if err != nil {
+		return StatusFailed
+	}
+	defer r.Close()
+	col := r.Schema().Index("status")
+	row, err := r.Read()
+	if col < 0 || err != nil && !errors.Is(err, io.EOF) || row == nil {
+		return StatusFailed
+	}
+	if s, ok := row[col].(string); ok && s != "" {
+		return s
+	}
+	return StatusFailed
 }

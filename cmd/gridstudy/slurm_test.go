@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -20,12 +21,33 @@ func slurmOnly(t *testing.T) string {
 	if os.Getenv("GRIDSTUDY_SLURM") != "1" {
 		t.Skip("needs the test SLURM cluster: run make test-slurm (GRIDSTUDY_SLURM=1)")
 	}
-	bin := filepath.Join(t.TempDir(), "gridstudy")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build gridstudy: %v\n%s", err, out)
+	return buildGridstudy(t)
+}
+
+var built struct {
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
+}
+
+// buildGridstudy builds the gridstudy binary once per test process, for
+// tests that need it as a real process to kill or to submit.
+func buildGridstudy(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gridstudy-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.bin = filepath.Join(dir, "gridstudy")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("build gridstudy: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
 }
 
 // gs runs the gridstudy binary and returns its stdout; it fails the test

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
@@ -59,7 +59,7 @@ otherwise.`,
 }
 
 // execIndices returns the manifest indices the task must run.
-func execIndices(fs *pflag.FlagSet, o execOptions, runsPerTask int) ([]int, error) {
+func execIndices(fs *pflag.FlagSet, o execOptions, layout slurm.Layout) ([]int, error) {
 	if fs.Changed("index") {
 		if fs.Changed("task") || fs.Changed("offset") {
 			return nil, usagef("--index names a run directly: give it without --task and --offset")
@@ -87,12 +87,7 @@ func execIndices(fs *pflag.FlagSet, o execOptions, runsPerTask int) ([]int, erro
 	if task < 0 {
 		return nil, usagef("task %d: array task ids start at 0", task)
 	}
-	first := o.offset + task*runsPerTask
-	out := make([]int, runsPerTask)
-	for i := range out {
-		out[i] = first + i
-	}
-	return out, nil
+	return layout.Indices(o.offset, task), nil
 }
 
 func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args []string) error {
@@ -103,16 +98,12 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		return usagef("--grace %s: give a positive duration", o.grace)
 	}
 	dir := args[0]
-	d, err := studydir.Open(dir)
-	if errors.Is(err, studydir.ErrNotStudy) {
-		return usagef("%v", err)
-	}
+	st, abs, err := openStudyDir(dir)
 	if err != nil {
 		return err
 	}
-	st := d.Study
-	k := max(1, int(st.Slurm.RunsPerTask))
-	indices, err := execIndices(fs, o, k)
+	d := &studydir.Dir{Path: abs, Study: st}
+	indices, err := execIndices(fs, o, d.Layout)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,45 +19,6 @@ import (
 
 // maxIndexList is SLURM's limit on the length of an --array value.
 const maxIndexList = 4096
-
-// Chunk is an array script of the study and the manifest indices it covers.
-type Chunk struct {
-	Name   string
-	Script string
-	Offset int
-}
-
-var offsetRE = regexp.MustCompile(`--offset[= ]+'?([0-9]+)`)
-
-// Chunks reads the study's array scripts and their offsets, sorted.
-func Chunks(dir string) ([]Chunk, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "slurm", "array_*.sbatch"))
-	if err != nil {
-		return nil, err
-	}
-	var out []Chunk
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		m := offsetRE.FindSubmatch(b)
-		if m == nil {
-			return nil, fmt.Errorf("%s: no `gridstudy exec ... --offset N` line: a custom template must keep it", p)
-		}
-		off, _ := strconv.Atoi(string(m[1]))
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Chunk{Name: strings.TrimSuffix(filepath.Base(p), ".sbatch"), Script: abs, Offset: off})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s has no array scripts: run gridstudy plan first", dir)
-	}
-	return out, nil
-}
 
 // Request says what to submit.
 type Request struct {
@@ -77,20 +35,15 @@ type Request struct {
 // the journal. With [slurm] max_queued it submits only what fits and queues
 // a feeder job that resumes the study once those tasks are done.
 func Submit(ctx context.Context, c *slurm.Client, req Request) (submitted int, err error) {
-	chunks, err := Chunks(req.Dir)
+	layout, err := slurm.ReadLayout(req.Dir)
 	if err != nil {
 		return 0, err
 	}
-	rpt := max(int(req.Study.Slurm.RunsPerTask), 1)
-	// Task ids per chunk: index -> chunk is the last chunk whose offset is
-	// at or below it.
-	tasks := map[int][]int{}
+	rpt := layout.RunsPerTask
+	tasks := map[int][]int{} // chunk -> task ids
 	for _, idx := range req.Indices {
-		k := sort.Search(len(chunks), func(i int) bool { return chunks[i].Offset > idx }) - 1
-		if k < 0 {
-			return 0, fmt.Errorf("manifest index %d lies before the first array", idx)
-		}
-		tasks[k] = append(tasks[k], (idx-chunks[k].Offset)/rpt)
+		k, t := layout.Locate(idx)
+		tasks[k] = append(tasks[k], t)
 	}
 	budget := -1
 	if cap := int(req.Study.Slurm.MaxQueued); cap > 0 {
@@ -124,20 +77,21 @@ func Submit(ctx context.Context, c *slurm.Client, req Request) (submitted int, e
 		}
 		for _, part := range splitList(ids) {
 			spec := slurm.ArraySpec(part, req.Study.Slurm.MaxConcurrent)
-			ch := chunks[k]
+			name := slurm.ChunkName(k)
+			script := filepath.Join(req.Dir, "slurm", name+".sbatch")
 			if req.DryRun {
-				fmt.Fprintf(req.Out, "sbatch --parsable --array=%s %s\n", spec, ch.Script)
+				fmt.Fprintf(req.Out, "sbatch --parsable --array=%s %s\n", spec, script)
 				continue
 			}
-			id, err := c.Submit(ctx, ch.Script, "--array="+spec)
+			id, err := c.Submit(ctx, script, "--array="+spec)
 			if err != nil {
 				return submitted, err
 			}
-			if err := j.Append(slurm.Submission{JobID: id, Kind: "array", Chunk: ch.Name, Offset: ch.Offset,
+			if err := j.Append(slurm.Submission{JobID: id, Kind: "array", Chunk: name, Offset: layout.Offset(k),
 				RunsPerTask: rpt, Tasks: slurm.FormatIndexList(part), Time: time.Now().UTC()}); err != nil {
 				return submitted, err
 			}
-			fmt.Fprintf(req.Out, "submitted %s: job %s, %d task%s\n", ch.Name, id, len(part), plural(len(part)))
+			fmt.Fprintf(req.Out, "submitted %s: job %s, %d task%s\n", name, id, len(part), plural(len(part)))
 			last = id
 			arrayIDs = append(arrayIDs, id)
 			submitted += len(part)

@@ -1,12 +1,15 @@
 package batch
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/study"
 )
 
 func TestSplitListStaysUnderLimit(t *testing.T) {
@@ -27,30 +30,19 @@ func TestSplitListStaysUnderLimit(t *testing.T) {
 	}
 }
 
-func TestChunksReadOffsets(t *testing.T) {
+// A plan that did not finish has no layout file: submit refuses it and
+// submits nothing.
+func TestSubmitRefusesIncompletePlan(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "slurm"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, line := range map[string]string{
-		"array_000": "exec /s/bin/gridstudy exec /s --offset 0",
-		"array_001": "exec '/s d/bin/gridstudy' exec '/s d' --offset 1001",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, "slurm", name+".sbatch"), []byte("#!/bin/bash\n"+line+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	var out strings.Builder
+	n, err := Submit(context.Background(), &slurm.Client{}, Request{Dir: dir, Study: &study.Study{}, Indices: []int{0}, Out: &out})
+	if n != 0 || !errors.Is(err, slurm.ErrIncompletePlan) {
+		t.Fatalf("Submit of an incomplete plan = %d, %v; want 0 and ErrIncompletePlan", n, err)
 	}
-	chunks, err := Chunks(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(chunks) != 2 || chunks[0].Offset != 0 || chunks[1].Offset != 1001 || chunks[1].Name != "array_001" {
-		t.Errorf("Chunks = %+v, want offsets 0 and 1001", chunks)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "slurm", "array_002.sbatch"), []byte("#!/bin/bash\necho custom\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Chunks(dir); err == nil || !strings.Contains(err.Error(), "--offset") {
-		t.Errorf("a script without an exec line: %v, want an error naming --offset", err)
+	if !strings.Contains(err.Error(), "run gridstudy plan again") || out.Len() != 0 {
+		t.Errorf("error %q / output %q: want a hint to plan again and nothing submitted", err, out.String())
 	}
 }

@@ -135,9 +135,8 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 		if !ok || t.TaskID < 0 {
 			continue
 		}
-		rpt := max(s.RunsPerTask, 1)
-		for k := 0; k < rpt; k++ {
-			out[s.Offset+t.TaskID*rpt+k] = t
+		for _, i := range (slurm.Layout{RunsPerTask: s.RunsPerTask}).Indices(s.Offset, t.TaskID) {
+			out[i] = t
 		}
 	}
 	return out, nil

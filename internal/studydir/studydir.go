@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
 )
 
@@ -51,10 +52,14 @@ type Dir struct {
 	Path string
 	// Study is the resolved study, DIR/study.toml.
 	Study *study.Study
+	// Layout maps manifest indices onto array tasks (slurm/layout.json).
+	Layout slurm.Layout
 }
 
 // Open loads the study directory at path. A folder without study.toml or
-// manifest.parquet gives an error that wraps ErrNotStudy and says to plan.
+// manifest.parquet gives an error that wraps ErrNotStudy and says to plan;
+// one whose plan did not finish (no slurm/layout.json, which plan writes
+// last) an error that wraps slurm.ErrIncompletePlan.
 func Open(path string) (*Dir, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -65,11 +70,15 @@ func Open(path string) (*Dir, error) {
 			return nil, fmt.Errorf("%s: %w (no %s): run gridstudy plan first", path, ErrNotStudy, name)
 		}
 	}
+	layout, err := slurm.ReadLayout(abs)
+	if err != nil {
+		return nil, err
+	}
 	st, err := study.Load(filepath.Join(abs, StudyFile), study.Overrides{})
 	if err != nil {
 		return nil, err
 	}
-	return &Dir{Path: abs, Study: st}, nil
+	return &Dir{Path: abs, Study: st, Layout: layout}, nil
 }
 
 // Manifest returns the path of the manifest.

@@ -18,7 +18,7 @@ func (r *report) markdown(w io.Writer) error {
 	b := &strings.Builder{}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("# %s — executive summary\n\n", mdEscape(r.st.Name))
-	p("Collected %s by gridstudy %s.\n\n", r.date, r.version)
+	p("Collected %s by gridstudy %s.\n\n", mdEscape(r.date), mdEscape(r.version))
 	p("- **Runs:** %d in %d cells — %d ok, %d failed, %d lost (no usable shard)\n", r.res.Runs, len(r.g.cells), r.a.ok, r.a.failed, r.a.lost)
 	p("- **Run time:** %s hours in total\n", num(r.runtimeHours()))
 	p("- **Shards set aside:** %d\n\n", len(r.s.bad))
@@ -70,7 +70,7 @@ func (r *report) markdown(w io.Writer) error {
 				p("\n%d more in detailed_analysis.html.\n", len(r.a.outliers)-listMax)
 				break
 			}
-			p("| %s | %s | %s | %s | %s | %s |\n", r.g.entries[o.pos].RunID, mdEscape(o.metric), num(o.value), num(o.median), num(o.z), mdEscape(r.paramsOf(o.cell)))
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.g.entries[o.pos].RunID), mdEscape(o.metric), num(o.value), num(o.median), num(o.z), mdEscape(r.paramsOf(o.cell)))
 		}
 	}
 	fails := r.failures()
@@ -84,7 +84,7 @@ func (r *report) markdown(w io.Writer) error {
 				p("\n%d more in detailed_analysis.html.\n", len(fails)-listMax)
 				break
 			}
-			p("| %s | %s | %s | %s | %s |\n", f.runID, f.status, f.exit, mdCode(f.line), mdEscape(f.cell))
+			p("| %s | %s | %s | %s | %s |\n", mdEscape(f.runID), mdEscape(f.status), mdEscape(f.exit), mdCode(f.line), mdEscape(f.cell))
 		}
 	}
 	p("\n## Shards set aside\n\n")
@@ -110,15 +110,29 @@ func (r *report) markdown(w io.Writer) error {
 	return err
 }
 
-// mdEscape keeps text from breaking a Markdown table or turning into
-// emphasis.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "\n", " ").Replace(s)
-}
+// mdEscaper writes text as itself in Markdown. Parameter values, metric
+// names and error messages are whatever the study and its command chose,
+// and Markdown passes HTML through: <, > and & become entities, which
+// every renderer shows as the characters (a backslash before < is not an
+// escape in Python-Markdown, and MkDocs would run a <script>). Markdown's
+// own punctuation gets a backslash so that it cannot open emphasis, code,
+// a link or an image, or end a table cell; line breaks become spaces so
+// that a value stays on its table row.
+var mdEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`, "~", `\~`,
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
 
+// mdEscape writes text as itself in Markdown; see mdEscaper.
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// mdCode writes s as a code span, where Markdown shows everything as is,
+// HTML included; only a backtick would end the span and a | the table
+// cell, and a line break the row.
 func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(s) + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s) + "`"
 }

@@ -3,21 +3,18 @@ package collect
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/study"
-	"github.com/gridstudy/gridstudy/internal/table"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/plots"
 )
 
@@ -143,97 +140,6 @@ func (r *report) runtimeHours() float64 {
 	return sec / 3600
 }
 
-// tomlKey quotes a key unless it is bare (dotted parameter names are not).
-var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-func tomlKey(k string) string {
-	if bareKey.MatchString(k) {
-		return k
-	}
-	return tomlString(k)
-}
-
-// tomlString quotes s as a TOML basic string; JSON's escapes are TOML's.
-func tomlString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// tomlValue renders a parameter value or score as TOML, numbers as the
-// user writes them (a float keeps a fraction or exponent so that it reads
-// back as a float).
-func tomlValue(v any) string {
-	switch x := v.(type) {
-	case float64:
-		// FormatFloat spells NaN and infinities as TOML does (nan, inf).
-		f := study.FormatFloat(x)
-		if !strings.ContainsAny(f, ".ein") {
-			f += ".0"
-		}
-		return f
-	case string:
-		return tomlString(x)
-	}
-	return csvValue(v)
-}
-
-// summaryTOML writes study_summary.toml: the study, its totals and the
-// best parameters per metric.
-func (r *report) summaryTOML(w io.Writer) error {
-	b := &strings.Builder{}
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("# Written by gridstudy collect. Tables: data/; reports: reports/.\n\n")
-	p("[study_metadata]\nname = %s\ndate = %s\ngridstudy_version = %s\n", tomlString(r.st.Name), tomlString(r.date), tomlString(r.version))
-	p("total_runs = %d\nruns_ok = %d\nruns_failed = %d\nruns_lost = %d\ncells = %d\n", r.res.Runs, r.a.ok, r.a.failed, r.a.lost, len(r.g.cells))
-	p("shards_set_aside = %d\ntotal_runtime_hours = %s\n\n", len(r.s.bad), tomlValue(math.Round(r.runtimeHours()*1000)/1000))
-	p("[parameter_space]\n")
-	for i, col := range r.g.params {
-		vals := make([]string, len(r.g.labels[i]))
-		for j := range vals {
-			switch col.Kind {
-			case table.Double:
-				vals[j] = tomlValue(r.g.numeric[i][j])
-			case table.String:
-				vals[j] = tomlString(r.g.labels[i][j])
-			default:
-				vals[j] = r.g.labels[i][j]
-			}
-		}
-		p("%s = [%s]\n", tomlKey(col.Name), strings.Join(vals, ", "))
-	}
-	if len(r.st.Models) > 0 {
-		q := make([]string, len(r.st.Models))
-		for i, m := range r.st.ModelNames() {
-			q[i] = tomlString(m)
-		}
-		p("models = [%s]\n", strings.Join(q, ", "))
-	}
-	for _, m := range append(slices.Clone(r.a.metrics), measures...) {
-		ci, ok := r.a.best[m]
-		if !ok {
-			continue
-		}
-		c, cs := r.g.cells[ci], r.a.cells[ci]
-		p("\n[best_parameters.%s]\n", tomlKey(m))
-		p("direction = %s", tomlString(direction(r.a.maximize[m])))
-		if r.a.guessed[m] {
-			p(" # guessed from the name")
-		}
-		p("\nscore = %s\nstd = %s\nn = %d\ncell_id = %s\n", tomlValue(cs.stats[m].Mean), tomlValue(cs.stats[m].Std), cs.stats[m].N, tomlString(c.id))
-		if c.model != "" {
-			p("model = %s\n", tomlString(c.model))
-		}
-		p("[best_parameters.%s.params]\n", tomlKey(m))
-		for i, v := range c.values {
-			if v != nil {
-				p("%s = %s\n", tomlKey(r.g.params[i].Name), tomlValue(v))
-			}
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // failure is one run whose kept attempt did not finish ok.
 type failure struct {
 	runID, cell, status, exit, line string
@@ -252,7 +158,7 @@ func (r *report) failures() []failure {
 		if sig := csvValue(rec.vals[runCol["signal"]]); sig != "" {
 			f.exit = sig
 		}
-		f.line = runner.LastLine(filepath.Join(r.dir, e.Dir, "stderr.log"), 0)
+		f.line = studydir.LastLine(filepath.Join(studydir.RunDir(r.dir, e), studydir.StderrLog), 0)
 		if f.line == "" {
 			f.line = csvValue(rec.vals[runCol["error"]])
 		}

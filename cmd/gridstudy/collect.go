@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -46,8 +45,8 @@ data/ without reading shards. Exit status 1 only when no shard could be read.`,
 				return usagef("--workers %d: want 0 or more", workers)
 			}
 			dir := args[0]
-			if _, err := os.Stat(filepath.Join(dir, "study.toml")); err != nil {
-				return usagef("%s is not a study directory (no study.toml): run 'gridstudy plan' first", dir)
+			if _, _, err := openStudyDir(dir); err != nil {
+				return err
 			}
 			// Collect runs on shared login nodes: a soft limit makes the
 			// garbage collector keep the heap of thousands of short-lived
@@ -64,8 +63,8 @@ data/ without reading shards. Exit status 1 only when no shard could be read.`,
 			}
 			res, err := collect.Collect(ctx, dir, opt)
 			if res != nil {
-				for _, b := range res.SetAside {
-					fmt.Fprintf(e.stderr, "gridstudy collect: set aside %s: %s\n", b.Name, b.Reason)
+				for _, line := range res.SetAsideLines() {
+					fmt.Fprintf(e.stderr, "gridstudy collect: %s\n", line)
 				}
 				for _, w := range res.Warnings {
 					fmt.Fprintf(e.stderr, "gridstudy collect: %s\n", w)

@@ -1,6 +1,12 @@
 // Package runconfig reads a study's base config (YAML, TOML or JSON) and
 // writes each run's own config: the base with the run's values set at their
 // dotted paths.
+//
+// Every value keeps its type for the program that reads the run's config,
+// which is mostly Python: a float is written as a float (1.0, 1.0e+06, never
+// 1 or PyYAML's string 1e+06), an integer as an integer, a string that looks
+// like a number or a bool is quoted, and a base config's values read back as
+// they read in the base config.
 package runconfig
 
 import (
@@ -13,7 +19,6 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-	"go.yaml.in/yaml/v3"
 )
 
 // Format is a config file format, named by its usual extension.
@@ -39,7 +44,9 @@ func FormatOf(path string) (Format, error) {
 	return "", fmt.Errorf("config %s: unknown format: use .yaml, .yml, .toml or .json", path)
 }
 
-// Read decodes a config file into nested maps.
+// Read decodes a config file into nested maps. YAML scalars whose type
+// differs between YAML readers come back as Literal, JSON numbers as
+// json.Number: both are written back as the file spells them.
 func Read(path string) (map[string]any, error) {
 	format, err := FormatOf(path)
 	if err != nil {
@@ -52,7 +59,7 @@ func Read(path string) (map[string]any, error) {
 	m := map[string]any{}
 	switch format {
 	case YAML:
-		err = yaml.Unmarshal(b, &m)
+		m, err = readYAML(b)
 	case TOML:
 		_, err = toml.Decode(string(b), &m)
 	case JSON:
@@ -115,18 +122,23 @@ func Keys(cfg map[string]any) []string {
 	return out
 }
 
-// Encode renders cfg in the given format.
+// Encode renders cfg in the given format, keys sorted. Floats always read
+// back as floats and integers as integers: YAML writes NaN and the
+// infinities as .nan, .inf and -.inf, TOML as nan, inf and -inf, JSON as
+// NaN, Infinity and -Infinity (what Python's json reads; JSON has no
+// spelling of its own).
 func Encode(cfg map[string]any, format Format) ([]byte, error) {
 	switch format {
 	case YAML:
-		return yaml.Marshal(cfg)
+		return encodeYAML(cfg)
 	case TOML:
+		// The encoder writes floats with a fraction or exponent, and NaN
+		// and the infinities as TOML spells them.
 		var b bytes.Buffer
 		err := toml.NewEncoder(&b).Encode(cfg)
 		return b.Bytes(), err
 	case JSON:
-		b, err := json.MarshalIndent(cfg, "", "  ")
-		return append(b, '\n'), err
+		return encodeJSON(cfg)
 	}
 	return nil, fmt.Errorf("unknown config format %q", format)
 }

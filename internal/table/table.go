@@ -79,8 +79,9 @@ type Column struct {
 }
 
 // Schema is the list of a table's columns, in the order that rows give their
-// values. Parquet files store the columns sorted by name; the order given here
-// is kept in the file's metadata and restored by Open.
+// values and that files store them in. The order is also kept in the file's
+// metadata, for files of older versions that stored the columns sorted by
+// name; Open restores it.
 type Schema []Column
 
 // Index returns the position of the column called name, or -1.
@@ -127,15 +128,15 @@ func (s Schema) validate() error {
 	return nil
 }
 
-// parquetSchema builds the Parquet schema of s. The second result maps each
-// position of s to its leaf column index in the file, which parquet-go orders
-// by name.
+// parquetSchema builds the Parquet schema of s, its columns in the order of
+// s. The second result maps each position of s to its leaf column index in
+// the file.
 func (s Schema) parquetSchema() (*parquet.Schema, []int) {
-	g := make(parquet.Group, len(s))
+	nodes := make(map[string]parquet.Node, len(s))
 	for _, c := range s {
-		g[c.Name] = c.Kind.node()
+		nodes[c.Name] = c.Kind.node()
 	}
-	ps := parquet.NewSchema("gridstudy", g)
+	ps := parquet.NewSchema("gridstudy", newOrderedGroup(names(s), nodes))
 	leaf := make([]int, len(s))
 	for i, c := range s {
 		col, _ := ps.Lookup(c.Name)

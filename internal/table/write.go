@@ -16,8 +16,9 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
-// orderKey is the file metadata key that keeps the caller's column order,
-// which the file itself loses because parquet-go sorts columns by name.
+// orderKey is the file metadata key that keeps the caller's column order.
+// Files store their columns in that order too, but those written before
+// they did hold them sorted by name: Open restores the order from it.
 const orderKey = "gridstudy.columns"
 
 const (

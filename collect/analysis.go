@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/table"
 	"github.com/gridstudy/gridstudy/plots"
 )
 
@@ -16,23 +17,28 @@ var measures = []string{"wall_s", "cpu_s", "max_rss_mb", "gpu_mem_mb"}
 // analysis is everything the tables, figures and reports show.
 type analysis struct {
 	ok, failed, lost int
-	metrics          []string // the metrics runs reported, in display order
-	maximize         map[string]bool
-	guessed          map[string]bool // direction guessed from the name
-	cells            []cellStats     // aligned with grid.cells
-	best             map[string]int  // metric -> cell index, absent when no cell has it
-	outliers         []outlier
-	outlierOf        map[int][]string // manifest position -> metrics
-	sensitivity      map[string]map[string]map[string]float64
-	comparisons      []comparison
-	spread           []spreadRow
-	data             plots.Data
-	dataCell         []int // grid cell index -> index in data.Cells, -1 when not drawn
+	metrics          []string // the numeric metrics runs reported, in display order
+	// others are the metrics of other types (booleans and strings, and
+	// text for a metric whose type changed), by name: the tables count
+	// their values; no figure or analysis uses them.
+	others      table.Schema
+	maximize    map[string]bool
+	guessed     map[string]bool // direction guessed from the name
+	cells       []cellStats     // aligned with grid.cells
+	best        map[string]int  // metric -> cell index, absent when no cell has it
+	outliers    []outlier
+	outlierOf   map[int][]string // manifest position -> metrics
+	sensitivity map[string]map[string]map[string]float64
+	comparisons []comparison
+	spread      []spreadRow
+	data        plots.Data
+	dataCell    []int // grid cell index -> index in data.Cells, -1 when not drawn
 }
 
 type cellStats struct {
 	nOK, nFailed, nLost int
 	stats               map[string]summary // metric or measure -> summary over ok trials
+	tallies             map[string]tally   // other metric -> tally over ok trials
 }
 
 // outlier is one trial whose metric stands out of its cell.
@@ -75,6 +81,11 @@ func (r *runRec) value(m string) (float64, bool) {
 func analyse(st *study.Study, g *grid, s *state) *analysis {
 	a := &analysis{maximize: map[string]bool{}, guessed: map[string]bool{}, best: map[string]int{}, outlierOf: map[int][]string{}}
 	a.metrics = displayOrder(st, s.metrics())
+	for _, c := range s.metricColumns() {
+		if c.Kind != table.Double {
+			a.others = append(a.others, c)
+		}
+	}
 	for _, m := range append(slices.Clone(a.metrics), measures...) {
 		switch {
 		case slices.Contains(st.Collect.Maximize, m):
@@ -88,7 +99,7 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 	all := append(slices.Clone(a.metrics), measures...)
 	a.cells = make([]cellStats, len(g.cells))
 	for ci, c := range g.cells {
-		cs := cellStats{stats: map[string]summary{}}
+		cs := cellStats{stats: map[string]summary{}, tallies: map[string]tally{}}
 		for _, pos := range c.runs {
 			switch r := s.runs[pos]; {
 			case r == nil:
@@ -119,6 +130,9 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 				}
 			}
 			cs.stats[m] = summarize(xs)
+		}
+		for _, col := range a.others {
+			cs.tallies[col.Name] = tallyOf(s, c.runs, col)
 		}
 		a.ok += cs.nOK
 		a.failed += cs.nFailed
@@ -151,6 +165,30 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 	}
 	a.comparisons = compareModels(st, g, s, a)
 	return a
+}
+
+// tallyOf counts the values of the boolean or string metric col over the
+// ok trials among the runs at the manifest positions.
+func tallyOf(s *state, runs []int, col table.Column) tally {
+	var bools []bool
+	var texts []string
+	for _, pos := range runs {
+		r := s.runs[pos]
+		if r == nil || !r.ok {
+			continue
+		}
+		if col.Kind == table.Bool {
+			if v, ok := r.other[col.Name].(bool); ok {
+				bools = append(bools, v)
+			}
+		} else if v, ok := r.text(col.Name); ok {
+			texts = append(texts, v)
+		}
+	}
+	if col.Kind == table.Bool {
+		return tallyBools(bools)
+	}
+	return tallyTexts(texts)
 }
 
 // better reports whether x is a better value of metric m than y.

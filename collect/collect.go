@@ -73,8 +73,9 @@ type Result struct {
 	Why      string
 	SetAside []BadShard
 	Figures  []string // figure files written
-	// Warnings name figures that could not be drawn; the reports list
-	// them too.
+	// Warnings name the metrics whose type changed between runs (kept
+	// as text), then the figures that could not be drawn; the reports
+	// list them too.
 	Warnings []string
 	// ReadTime is the time spent reading shards and writing the tables;
 	// ReportTime the time spent on figures and reports.
@@ -127,6 +128,7 @@ func Collect(ctx context.Context, dir string, opt Options) (*Result, error) {
 		}
 	}
 	res.SetAside = s.bad
+	_, res.Warnings = s.retyped()
 	if !slices.ContainsFunc(s.runs, func(r *runRec) bool { return r != nil && !r.aside }) {
 		return res, fmt.Errorf("collect %s: %w (%d shard files, %d set aside)", dir, ErrNothingRead, res.Shards, len(s.bad))
 	}

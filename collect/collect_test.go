@@ -86,6 +86,8 @@ func writeShard(t *testing.T, dir string, e manifest.Entry, attempt int, status 
 			k = table.Int64
 		case string:
 			k = table.String
+		case bool:
+			k = table.Bool
 		}
 		schema = append(schema, table.Column{Name: m, Kind: k})
 	}
@@ -139,14 +141,17 @@ func writeHistoryShard(t *testing.T, dir string, e manifest.Entry, attempt int) 
 // fillStudy writes the shards of a study with known values: every run ok
 // except the runs of cell 1 (trial 1 failed then ok; trial 2 ok then
 // failed; trial 3 failed only; trial 4 lost), plus a truncated shard, a
-// foreign shard and one whose metric is an integer.
+// foreign shard and one whose metric is an integer. Beside the numbers psnr
+// and mae, runs report a boolean (converged: all but trial 2), a string
+// (ckpt: t1.pt for odd trials, t0.pt for even ones) and tag, a number in
+// the runs of even index and a string in the others.
 func fillStudy(t *testing.T, dir string, entries []manifest.Entry, keep func(i int) bool) {
 	t.Helper()
 	for i, e := range entries {
 		if !keep(i) {
 			continue
 		}
-		m := map[string]any{"psnr": psnrOf(e), "mae": maeOf(e)}
+		m := map[string]any{"psnr": psnrOf(e), "mae": maeOf(e), "converged": e.Trial != 2, "ckpt": fmt.Sprintf("t%d.pt", e.Trial%2), "tag": tagOf(i)}
 		switch i {
 		case 4:
 			writeShard(t, dir, e, 1, shard.StatusFailed, nil)
@@ -167,8 +172,8 @@ func fillStudy(t *testing.T, dir string, entries []manifest.Entry, keep func(i i
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, b[:len(b)/2], 0o644)
 		case 9:
-			// The metric as an integer: set aside, the run is lost.
-			writeShard(t, dir, e, 1, shard.StatusOK, map[string]any{"psnr": int64(30), "mae": 0.1})
+			// The metric as an integer: kept as the number 30.
+			writeShard(t, dir, e, 1, shard.StatusOK, map[string]any{"psnr": int64(30), "mae": maeOf(e)})
 		default:
 			writeShard(t, dir, e, 1, shard.StatusOK, m)
 			writeHistoryShard(t, dir, e, 1)
@@ -179,6 +184,14 @@ func fillStudy(t *testing.T, dir string, entries []manifest.Entry, keep func(i i
 		foreign := manifest.Entry{RunID: "0123456789ab_t1", CellID: "0123456789ab", Model: "a", Trial: 1, Params: map[string]any{"x": int64(1), "y": 0.5}}
 		writeShard(t, dir, foreign, 1, shard.StatusOK, map[string]any{"psnr": 1.0})
 	}
+}
+
+// tagOf is the value of metric tag in run i: its type changes between runs.
+func tagOf(i int) any {
+	if i%2 == 0 {
+		return float64(i)
+	}
+	return fmt.Sprintf("s%d", i)
 }
 
 func all(int) bool { return true }
@@ -232,16 +245,22 @@ func TestAggregatesKnownValues(t *testing.T) {
 	fillStudy(t, dir, entries, all)
 	res := run(t, dir, Options{})
 	// Runs kept ok: all but 5 (its latest attempt timed out), 6 (failed
-	// only), 7 (lost), 8 and 9 (set aside: failed attempts, as status
-	// counts them).
+	// only), 7 (lost) and 8 (set aside: a failed attempt, as status counts
+	// it). Run 9 reported its psnr as the integer 30.
 	ok := map[int]bool{}
 	for i := range entries {
-		if i < 5 || i > 9 {
+		if i < 5 || i > 8 {
 			ok[i] = true
 		}
 	}
-	if res.OK != len(ok) || res.Failed != 4 || res.Lost != 1 {
-		t.Errorf("ok, failed, lost = %d, %d, %d; want %d, 4, 1", res.OK, res.Failed, res.Lost, len(ok))
+	if res.OK != len(ok) || res.Failed != 3 || res.Lost != 1 {
+		t.Errorf("ok, failed, lost = %d, %d, %d; want %d, 3, 1", res.OK, res.Failed, res.Lost, len(ok))
+	}
+	psnr := func(i int) float64 {
+		if i == 9 {
+			return 30
+		}
+		return psnrOf(entries[i])
 	}
 	schema, rows, err := table.ReadFile(filepath.Join(dir, "data", "aggregated_results.parquet"))
 	if err != nil {
@@ -258,7 +277,7 @@ func TestAggregatesKnownValues(t *testing.T) {
 		return row[i]
 	}
 	for ci, row := range rows {
-		var psnr, mae, wall []float64
+		var psnrs, mae, wall []float64
 		nOK, nFailed, nLost := 0, 0, 0
 		for i, e := range entries {
 			if e.CellID != col(row, "cell_id") {
@@ -267,7 +286,7 @@ func TestAggregatesKnownValues(t *testing.T) {
 			switch {
 			case ok[i]:
 				nOK++
-				psnr = append(psnr, psnrOf(e))
+				psnrs = append(psnrs, psnr(i))
 				mae = append(mae, maeOf(e))
 				wall = append(wall, 10+float64(e.Index))
 			case i != 7:
@@ -279,7 +298,7 @@ func TestAggregatesKnownValues(t *testing.T) {
 		if got := [3]any{col(row, "n_ok"), col(row, "n_failed"), col(row, "n_lost")}; got != [3]any{int64(nOK), int64(nFailed), int64(nLost)} {
 			t.Errorf("cell %d: n = %v, want %d %d %d", ci, got, nOK, nFailed, nLost)
 		}
-		for m, xs := range map[string][]float64{"psnr": psnr, "mae": mae, "wall_s": wall} {
+		for m, xs := range map[string][]float64{"psnr": psnrs, "mae": mae, "wall_s": wall} {
 			want := map[string]float64{"mean": mean(xs), "std": sampleStd(xs), "sem": sampleStd(xs) / math.Sqrt(float64(len(xs))),
 				"min": slices.Min(xs), "p25": type7(xs, 0.25), "median": type7(xs, 0.5), "p75": type7(xs, 0.75), "max": slices.Max(xs)}
 			for s, w := range want {
@@ -330,7 +349,6 @@ func TestBadShardsSetAside(t *testing.T) {
 	res := run(t, dir, Options{})
 	want := map[string]string{
 		shard.Name(entries[8].RunID, 1, false):  "unreadable",
-		shard.Name(entries[9].RunID, 1, false):  "column types disagree",
 		shard.Name("0123456789ab_t1", 1, false): "from another study",
 	}
 	if len(res.SetAside) != len(want) {
@@ -417,7 +435,7 @@ func TestIncrementalIdentical(t *testing.T) {
 	}
 	os.Remove(filepath.Join(inc, "reports", "executive_summary.md"))
 	res = run(t, inc, Options{ReportOnly: true})
-	if _, err := os.Stat(filepath.Join(inc, "reports", "executive_summary.md")); err != nil || res.OK != 27 {
+	if _, err := os.Stat(filepath.Join(inc, "reports", "executive_summary.md")); err != nil || res.OK != 28 {
 		t.Errorf("--report-only: %v, %d ok", err, res.OK)
 	}
 	sameFiles(t, "report-only", dataFiles(t, inc), want)
@@ -429,5 +447,91 @@ func TestNothingRead(t *testing.T) {
 	_, err := Collect(context.Background(), dir, Options{})
 	if err == nil || !strings.Contains(err.Error(), ErrNothingRead.Error()) {
 		t.Errorf("Collect of a study with one corrupt shard: %v, want %v", err, ErrNothingRead)
+	}
+}
+
+// TestTypedMetrics: booleans and strings are kept in the raw table and
+// counted per cell, an integer is a number, and a metric whose type
+// changes between runs is kept as text with one warning; none of them sets
+// a shard aside or reaches a figure.
+func TestTypedMetrics(t *testing.T) {
+	dir, entries := newStudy(t)
+	fillStudy(t, dir, entries, all)
+	res := run(t, dir, Options{})
+	for _, b := range res.SetAside {
+		if strings.Contains(b.Reason, "column types") {
+			t.Errorf("set aside for a metric's type: %v", b)
+		}
+	}
+	var tagWarnings []string
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "metric") && strings.Contains(w, "text") {
+			tagWarnings = append(tagWarnings, w)
+		}
+	}
+	if len(tagWarnings) != 1 || !strings.Contains(tagWarnings[0], `"tag"`) {
+		t.Errorf("warnings about types = %q, want one naming tag", tagWarnings)
+	}
+	for _, f := range res.Figures {
+		for _, m := range []string{"converged", "ckpt", "tag"} {
+			if strings.Contains(filepath.Base(f), m) {
+				t.Errorf("figure %s draws metric %s, which is no number", f, m)
+			}
+		}
+	}
+
+	raw, rows, err := table.ReadFile(filepath.Join(dir, "data", rawFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]table.Kind{"psnr": table.Double, "converged": table.Bool, "ckpt": table.String, "tag": table.String} {
+		if i := raw.Index(name); i < 0 || raw[i].Kind != k {
+			t.Errorf("raw column %s: %v, want %s", name, raw, k)
+		}
+	}
+	byRun := map[string][]any{}
+	for _, r := range rows {
+		byRun[r[raw.Index("run_id")].(string)] = r
+	}
+	for i, want := range map[int][3]any{0: {true, "t1.pt", "0"}, 1: {false, "t0.pt", "s1"}, 10: {true, "t1.pt", "10"}} {
+		r := byRun[entries[i].RunID]
+		if got := [3]any{r[raw.Index("converged")], r[raw.Index("ckpt")], r[raw.Index("tag")]}; got != want {
+			t.Errorf("run %d: converged, ckpt, tag = %v, want %v", i, got, want)
+		}
+	}
+	if got := byRun[entries[9].RunID][raw.Index("psnr")]; got != 30.0 {
+		t.Errorf("run 9: psnr = %v, want the integer 30 as a number", got)
+	}
+
+	// The first cell holds runs 0 to 3, all ok: trial 2 did not
+	// converge; ckpt is t1.pt twice and t0.pt twice (the first in byte
+	// order wins the tie); tag has four values.
+	agg, arows, err := table.ReadFile(filepath.Join(dir, "data", aggFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, absent := range []string{"converged_mean", "ckpt_mean", "tag_mean"} {
+		if agg.Index(absent) >= 0 {
+			t.Errorf("aggregated_results has %s: only numbers have statistics", absent)
+		}
+	}
+	want := map[string]any{"converged_n_true": int64(3), "converged_frac_true": 0.75, "ckpt_mode": "t0.pt", "ckpt_n_distinct": int64(2),
+		"tag_mode": "0", "tag_n_distinct": int64(4)}
+	for _, r := range arows {
+		if r[agg.Index("cell_id")] != entries[0].CellID {
+			continue
+		}
+		for name, w := range want {
+			if i := agg.Index(name); i < 0 || r[i] != w {
+				t.Errorf("first cell: %s = %v, want %v", name, r[max(i, 0)], w)
+			}
+		}
+	}
+
+	// A collect that reads nothing new keeps the tag's values as text
+	// and warns again: data/ remembers which were numbers.
+	again := run(t, dir, Options{})
+	if again.Read != 0 || again.Rebuilt || !slices.Equal(again.Warnings, res.Warnings) {
+		t.Errorf("second collect: read %d, rebuilt %v, warnings %q; want 0, false, %q", again.Read, again.Rebuilt, again.Warnings, res.Warnings)
 	}
 }

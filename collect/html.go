@@ -36,7 +36,7 @@ type htmlView struct {
 	Sensitivity         []htmlShare
 	Pairs               []htmlPair
 	Comparisons         []htmlComparison
-	NotDrawn            string
+	Warnings            string
 	FigureGroups        []htmlFigureGroup
 	Surfaces            []htmlLink
 	ModelColumn         bool
@@ -140,7 +140,7 @@ func (r *report) htmlView() *htmlView {
 		Name: r.st.Name, Date: r.date, Version: r.version,
 		Runs: r.res.Runs, CellCount: len(r.g.cells), OK: r.a.ok, Failed: r.a.failed, Lost: r.a.lost,
 		Hours: num(r.runtimeHours()), TopN: topN, ModelColumn: len(r.st.Models) > 0,
-		NotDrawn: strings.Join(r.res.Warnings, "; "), OutlierZ: outlierZ, Shards: r.s.bad,
+		Warnings: strings.Join(r.res.Warnings, "; "), OutlierZ: outlierZ, Shards: r.s.bad,
 	}
 	for _, m := range r.a.metrics {
 		if ci, ok := r.a.best[m]; ok {

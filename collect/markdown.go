@@ -101,7 +101,7 @@ func (r *report) markdown(w io.Writer) error {
 		}
 	}
 	if len(r.res.Warnings) > 0 {
-		p("\n## Figures not drawn\n\n")
+		p("\n## Warnings\n\n")
 		for _, w := range r.res.Warnings {
 			p("- %s\n", mdEscape(w))
 		}

@@ -24,8 +24,11 @@ type runRec struct {
 	ok      bool
 	vals    []any // values of shard.RunColumns(), in its order
 	metrics map[string]float64
-	shard   string // file name it came from
-	aside   bool   // stands for a shard that was set aside
+	// other holds the final metrics that are no number: a bool or a
+	// string each. It stays nil for a run without any, as most are.
+	other map[string]any
+	shard string // file name it came from
+	aside bool   // stands for a shard that was set aside
 }
 
 // better reports whether attempt a should be kept over b: whether, of the
@@ -58,6 +61,56 @@ func unreadable(g *grid, pos int, e shard.Entry, reason string) *runRec {
 	return rec
 }
 
+// setMetric records the value v of final metric m, whatever its type: a
+// metric's type is the command's choice (docs/run-protocol.md), so none
+// sets a run aside. Numbers are kept as float64, like the runner's doubles;
+// booleans and strings as they are; anything else as its text.
+func (r *runRec) setMetric(m string, v any) {
+	switch x := v.(type) {
+	case float64:
+		r.metrics[m] = x
+		return
+	case int64:
+		r.metrics[m] = float64(x)
+		return
+	case bool, string:
+	default:
+		v = csvValue(v)
+	}
+	if r.other == nil {
+		r.other = map[string]any{}
+	}
+	r.other[m] = v
+}
+
+// text is metric m of a kept attempt as text, for a metric whose type
+// changed between runs: numbers and booleans read as the CSV writes them.
+func (r *runRec) text(m string) (string, bool) {
+	if v, ok := r.metrics[m]; ok {
+		return formatValue(v), true
+	}
+	v, ok := r.other[m]
+	if !ok {
+		return "", false
+	}
+	return formatValue(v), true
+}
+
+// metric is the value of a kept attempt in the raw table's column c of a
+// metric, or nil when the attempt did not report it.
+func (r *runRec) metric(c table.Column) any {
+	if c.Kind == table.String {
+		if t, ok := r.text(c.Name); ok {
+			return t
+		}
+		return nil
+	}
+	if v, ok := r.metrics[c.Name]; ok {
+		return v
+	}
+	return r.other[c.Name]
+}
+
 // histRow is one history line of a kept attempt.
 type histRow struct {
 	step  int64
@@ -79,24 +132,93 @@ func newState(n int) *state {
 	return &state{runs: make([]*runRec, n), hist: make([][]histRow, n), index: map[string]stamp{}}
 }
 
-// metrics returns the names of every metric reported by a kept attempt,
-// sorted: a fixed column order whatever order shards were read in.
-func (s *state) metrics() []string {
-	seen := map[string]bool{}
+// The types a metric's values can have, as bits of a set.
+const (
+	isNumber = 1 << iota
+	isBool
+	isString
+)
+
+// metricTypes returns, for every metric reported by a kept attempt, the
+// set of the types of its values.
+func (s *state) metricTypes() map[string]int {
+	types := map[string]int{}
 	for _, r := range s.runs {
-		if r != nil {
-			for m := range r.metrics {
-				seen[m] = true
+		if r == nil {
+			continue
+		}
+		for m := range r.metrics {
+			types[m] |= isNumber
+		}
+		for m, v := range r.other {
+			if _, ok := v.(bool); ok {
+				types[m] |= isBool
+			} else {
+				types[m] |= isString
 			}
 		}
 	}
-	return slices.Sorted(func(yield func(string) bool) {
-		for m := range seen {
-			if !yield(m) {
-				return
+	return types
+}
+
+// metrics returns the names of the numeric metrics, sorted: the ones that
+// are aggregated, analysed and drawn. A metric with a value of another
+// type in any run is none of them.
+func (s *state) metrics() []string {
+	var out []string
+	for m, t := range s.metricTypes() {
+		if t == isNumber {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// metricColumns returns the column of every metric in the raw table,
+// sorted by name (a fixed order whatever order shards were read in): a
+// double for numbers, a boolean for booleans, and a string for strings
+// and for a metric whose type changed between runs, whose values are kept
+// as text.
+func (s *state) metricColumns() table.Schema {
+	var out table.Schema
+	for m, t := range s.metricTypes() {
+		k := table.String
+		switch t {
+		case isNumber:
+			k = table.Double
+		case isBool:
+			k = table.Bool
+		}
+		out = append(out, table.Column{Name: m, Kind: k})
+	}
+	slices.SortFunc(out, func(a, b table.Column) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// retyped returns the metrics whose type changed between runs, sorted,
+// each with the warning that names it.
+func (s *state) retyped() (names, warnings []string) {
+	types := s.metricTypes()
+	for m, t := range types {
+		if t&(t-1) != 0 {
+			names = append(names, m)
+		}
+	}
+	slices.Sort(names)
+	for _, m := range names {
+		var kinds []string
+		for _, k := range []struct {
+			bit  int
+			name string
+		}{{isNumber, "a number"}, {isBool, "a boolean"}, {isString, "a string"}} {
+			if types[m]&k.bit != 0 {
+				kinds = append(kinds, k.name)
 			}
 		}
-	})
+		warnings = append(warnings, fmt.Sprintf("metric %q is %s, depending on the run: %s keeps its values as text, and no figure or analysis shows it", m, strings.Join(kinds, " or "), rawFile))
+	}
+	return names, warnings
 }
 
 // runCol is the position of each run column in shard.RunColumns().
@@ -295,11 +417,6 @@ func readRunShard(path string, g *grid, e shard.Entry) (*runRec, string) {
 	if err := schema.Check(g.expected); err != nil {
 		return nil, "column types disagree with the study: " + oneLine(err)
 	}
-	for _, c := range schema {
-		if g.expected.Index(c.Name) < 0 && c.Kind != table.Double {
-			return nil, fmt.Sprintf("column types disagree with the study: metric %q is %s, metrics are double", c.Name, c.Kind)
-		}
-	}
 	row, err := r.Read()
 	if err == io.EOF {
 		return nil, "unreadable: the shard holds no row"
@@ -321,7 +438,7 @@ func readRunShard(path string, g *grid, e shard.Entry) (*runRec, string) {
 			// The name is a slice of the file's footer: a copy of it as
 			// map key would keep the whole file in memory, so use the
 			// one canonical copy of each metric name.
-			rec.metrics[unique.Make(c.Name).Value()] = row[i].(float64)
+			rec.setMetric(unique.Make(c.Name).Value(), row[i])
 		}
 	}
 	want := g.entries[pos]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/gridstudy/gridstudy/internal/shard"
@@ -15,12 +16,15 @@ import (
 
 // Files of data/.
 const (
-	rawFile       = "raw_results_all_trials"
-	historyFile   = "history.parquet"
-	aggFile       = "aggregated_results"
-	summaryCSV    = "statistical_summary.csv"
-	indexFile     = "shard_index.json"
-	indexFormat   = 1
+	rawFile     = "raw_results_all_trials"
+	historyFile = "history.parquet"
+	aggFile     = "aggregated_results"
+	summaryCSV  = "statistical_summary.csv"
+	indexFile   = "shard_index.json"
+	// indexFormat 2 keeps metrics of every type: a data/ of format 1
+	// set aside the shards with a boolean or string metric, so the next
+	// collect reads them all again.
+	indexFormat   = 2
 	outlierColumn = "outlier_metrics"
 	shardColumn   = "shard"
 )
@@ -35,7 +39,18 @@ type index struct {
 	Study    stamp            `json:"study"`
 	SetAside []BadShard       `json:"set_aside"`
 	Files    map[string]stamp `json:"files"`
+	// Retyped holds, for each metric whose type changed between runs,
+	// the runs whose value was a number or a boolean: the raw table holds
+	// all its values as text, and the next collect needs their types to
+	// tell whether the metric still changes type once more runs arrive.
+	Retyped map[string]map[string]string `json:"retyped,omitempty"`
 }
+
+// The types of a value of a retyped metric in index.Retyped.
+const (
+	retypedNumber = "number"
+	retypedBool   = "boolean"
+)
 
 func studyStamps(dir string) (stamp, stamp, error) {
 	m, err := stampOf(manifestPath(dir))
@@ -88,8 +103,8 @@ func loadData(dir string, g *grid) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	var idx index
 	if b, err := os.ReadFile(filepath.Join(dir, "data", indexFile)); err == nil {
-		var idx index
 		if json.Unmarshal(b, &idx) == nil {
 			s.bad = idx.SetAside
 		}
@@ -115,11 +130,11 @@ func loadData(dir string, g *grid) (*state, error) {
 			if j, ok := runCol[c.Name]; ok {
 				rec.vals[j] = row[i]
 			} else if !fixed[c.Name] && row[i] != nil {
-				f, ok := row[i].(float64)
-				if !ok {
-					return nil, fmt.Errorf("data/%s.parquet: column %q is %s, metrics are double", rawFile, c.Name, c.Kind)
+				v, err := retype(row[i], idx.Retyped[c.Name][runID])
+				if err != nil {
+					return nil, fmt.Errorf("data/%s.parquet: column %q, run %s: %w", rawFile, c.Name, runID, err)
 				}
-				rec.metrics[c.Name] = f
+				rec.setMetric(c.Name, v)
 			}
 		}
 		rec.attempt, _ = rec.vals[runCol["attempt"]].(int64)
@@ -160,24 +175,61 @@ func loadData(dir string, g *grid) (*state, error) {
 	}
 }
 
+// retype returns a value of the raw table as the shard held it: the text
+// of a number or boolean of a retyped metric goes back to its type.
+func retype(v any, was string) (any, error) {
+	text, ok := v.(string)
+	if !ok || was == "" {
+		return v, nil
+	}
+	switch was {
+	case retypedNumber:
+		return strconv.ParseFloat(text, 64)
+	case retypedBool:
+		return strconv.ParseBool(text)
+	}
+	return nil, fmt.Errorf("unknown type %q in data/%s", was, indexFile)
+}
+
+// retypedIndex is index.Retyped of the state s.
+func retypedIndex(g *grid, s *state) map[string]map[string]string {
+	names, _ := s.retyped()
+	if len(names) == 0 {
+		return nil
+	}
+	out := map[string]map[string]string{}
+	for _, m := range names {
+		runs := map[string]string{}
+		for pos, r := range s.runs {
+			if r == nil {
+				continue
+			}
+			if _, ok := r.metrics[m]; ok {
+				runs[g.entries[pos].RunID] = retypedNumber
+			} else if _, ok := r.other[m].(bool); ok {
+				runs[g.entries[pos].RunID] = retypedBool
+			}
+		}
+		out[m] = runs
+	}
+	return out
+}
+
 // rawSchema is the columns of raw_results_all_trials: the run's identity,
 // its parameters, what the runner measured, then the metrics.
-func rawSchema(g *grid, metrics []string) table.Schema {
+func rawSchema(g *grid, metrics table.Schema) table.Schema {
 	rc := shard.RunColumns()
 	s := append(table.Schema{}, rc[:3]...) // run_id, cell_id, model
 	s = append(s, g.params...)
 	s = append(s, rc[3:]...)
 	s = append(s, table.Column{Name: shardColumn, Kind: table.String}, table.Column{Name: outlierColumn, Kind: table.String})
-	for _, m := range metrics {
-		s = append(s, table.Column{Name: m, Kind: table.Double})
-	}
-	return s
+	return append(s, metrics...)
 }
 
 // rawRows calls fn with each row of raw_results_all_trials, in manifest
 // order. outliers maps a manifest position to the metrics in which the
 // trial stands out.
-func rawRows(g *grid, s *state, metrics []string, outliers map[int][]string, fn func(row []any) error) error {
+func rawRows(g *grid, s *state, metrics table.Schema, outliers map[int][]string, fn func(row []any) error) error {
 	rc := shard.RunColumns()
 	n := len(rc) + len(g.params) + 2 + len(metrics)
 	row := make([]any, n)
@@ -196,10 +248,7 @@ func rawRows(g *grid, s *state, metrics []string, outliers map[int][]string, fn 
 		}
 		k += 2
 		for i, m := range metrics {
-			row[k+i] = nil
-			if v, ok := r.metrics[m]; ok {
-				row[k+i] = v
-			}
+			row[k+i] = r.metric(m)
 		}
 		if err := fn(row); err != nil {
 			return err
@@ -209,12 +258,12 @@ func rawRows(g *grid, s *state, metrics []string, outliers map[int][]string, fn 
 }
 
 // writeIndex records the shard files behind the tables just written.
-func writeIndex(dir string, s *state) error {
+func writeIndex(dir string, g *grid, s *state) error {
 	m, st, err := studyStamps(dir)
 	if err != nil {
 		return err
 	}
-	idx := index{Format: indexFormat, Manifest: m, Study: st, SetAside: s.bad, Files: s.index}
+	idx := index{Format: indexFormat, Manifest: m, Study: st, SetAside: s.bad, Files: s.index, Retyped: retypedIndex(g, s)}
 	if idx.SetAside == nil {
 		idx.SetAside = []BadShard{}
 	}

@@ -127,3 +127,68 @@ func guessMaximize(metric string) bool {
 	}
 	return true
 }
+
+// tally summarises the values of a boolean or string metric over the ok
+// trials of a cell: such values have no mean, only counts.
+type tally struct {
+	n     int
+	nTrue int    // of a boolean metric
+	mode  string // of a string metric: its most frequent value
+	// distinct is the number of different values of a string metric.
+	distinct int
+}
+
+// Column suffixes of a tally in aggregated_results, in column order.
+var (
+	boolTallyNames = []string{"n_true", "frac_true"}
+	textTallyNames = []string{"mode", "n_distinct"}
+)
+
+// tallyBools counts the true values.
+func tallyBools(vs []bool) tally {
+	t := tally{n: len(vs)}
+	for _, v := range vs {
+		if v {
+			t.nTrue++
+		}
+	}
+	return t
+}
+
+// tallyTexts finds the most frequent value, the first in byte order among
+// equally frequent ones so that the table does not depend on the order of
+// the trials.
+func tallyTexts(vs []string) tally {
+	count := map[string]int{}
+	for _, v := range vs {
+		count[v]++
+	}
+	t := tally{n: len(vs), distinct: len(count)}
+	most := 0
+	for _, v := range slices.Sorted(mapKeys(count)) {
+		if count[v] > most {
+			t.mode, most = v, count[v]
+		}
+	}
+	return t
+}
+
+// boolValues returns the values of a tally of a boolean metric in the
+// order of boolTallyNames: the fraction is NULL without a value.
+func (t tally) boolValues() []any {
+	frac := any(nil)
+	if t.n > 0 {
+		frac = float64(t.nTrue) / float64(t.n)
+	}
+	return []any{int64(t.nTrue), frac}
+}
+
+// textValues returns the values of a tally of a string metric in the
+// order of textTallyNames: the mode is NULL without a value.
+func (t tally) textValues() []any {
+	mode := any(nil)
+	if t.n > 0 {
+		mode = t.mode
+	}
+	return []any{mode, int64(t.distinct)}
+}

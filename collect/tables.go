@@ -7,9 +7,12 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -21,7 +24,7 @@ func writeTables(dir string, g *grid, s *state, a *analysis) error {
 		return err
 	}
 	data := filepath.Join(dir, "data")
-	metrics := s.metrics()
+	metrics := s.metricColumns()
 	raw := rawSchema(g, metrics)
 	rows := func(fn func([]any) error) error { return rawRows(g, s, metrics, a.outlierOf, fn) }
 	if err := writeBoth(filepath.Join(data, rawFile), raw, rows); err != nil {
@@ -37,7 +40,7 @@ func writeTables(dir string, g *grid, s *state, a *analysis) error {
 	if err := writeSpread(filepath.Join(data, summaryCSV), a); err != nil {
 		return err
 	}
-	return writeIndex(dir, s)
+	return writeIndex(dir, g, s)
 }
 
 // writeBoth writes the rows as base.parquet and base.csv.
@@ -51,14 +54,14 @@ func writeBoth(base string, schema table.Schema, rows func(fn func([]any) error)
 		cw := csv.NewWriter(bw)
 		rec := make([]string, len(schema))
 		for i, c := range schema {
-			rec[i] = c.Name
+			rec[i] = csvCell(c.Name)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 		err := rows(func(row []any) error {
 			for i, v := range row {
-				rec[i] = csvValue(v)
+				rec[i] = csvCell(v)
 			}
 			return cw.Write(rec)
 		})
@@ -84,6 +87,21 @@ func csvValue(v any) string {
 		return x.UTC().Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(v)
+}
+
+// csvCell is csvValue for a cell of a CSV file: every CSV writer of collect
+// writes each value and name through it. Spreadsheets (Excel, LibreOffice,
+// Google Sheets) run a cell that starts with =, +, -, @, a tab or a carriage
+// return as a formula, and parameter values, metric names and error
+// messages are text that the study and its command chose: such text gets a
+// leading ' (OWASP's advice on CSV injection), so that it opens as text.
+// Only strings are guarded: a number such as -1.5 stays a number.
+func csvCell(v any) string {
+	s := csvValue(v)
+	if _, text := v.(string); text && s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func writeHistory(path string, g *grid, s *state) error {
@@ -113,10 +131,56 @@ func aggregated(g *grid, a *analysis) (table.Schema, func(fn func([]any) error) 
 	schema := table.Schema{{Name: "cell_id", Kind: table.String}, {Name: "model", Kind: table.String}}
 	schema = append(schema, g.params...)
 	schema = append(schema, table.Column{Name: "n_ok", Kind: table.Int64}, table.Column{Name: "n_failed", Kind: table.Int64}, table.Column{Name: "n_lost", Kind: table.Int64})
-	all := append(append([]string{}, a.metrics...), measures...)
-	for _, m := range all {
-		for _, sn := range statNames {
-			schema = append(schema, table.Column{Name: m + "_" + sn, Kind: table.Double})
+	// Each metric or measure has a group of columns under its name as
+	// stem: the statistics of a number, the counts of another type.
+	type group struct {
+		name     string
+		suffixes []string
+		kinds    []table.Kind
+		values   func(cs cellStats) []any
+	}
+	statKinds := slices.Repeat([]table.Kind{table.Double}, len(statNames))
+	stats := func(m string) group {
+		return group{m, statNames, statKinds, func(cs cellStats) []any {
+			var out []any
+			for _, v := range cs.stats[m].values() {
+				out = append(out, nullNaN(v))
+			}
+			return out
+		}}
+	}
+	var groups []group
+	for _, m := range a.metrics {
+		groups = append(groups, stats(m))
+	}
+	for _, c := range a.others {
+		if c.Kind == table.Bool {
+			groups = append(groups, group{c.Name, boolTallyNames, []table.Kind{table.Int64, table.Double},
+				func(cs cellStats) []any { return cs.tallies[c.Name].boolValues() }})
+		} else {
+			groups = append(groups, group{c.Name, textTallyNames, []table.Kind{table.String, table.Int64},
+				func(cs cellStats) []any { return cs.tallies[c.Name].textValues() }})
+		}
+	}
+	for _, m := range measures {
+		groups = append(groups, stats(m))
+	}
+	taken := map[string]bool{}
+	for _, c := range schema {
+		taken[c.Name] = true
+	}
+	for _, gr := range groups {
+		stem := gr.name
+		// A parameter may be named like a statistic of a metric (psnr_max
+		// beside a metric psnr): that metric's columns then take the
+		// runner's spelling of a clashing metric, all of them, so that
+		// the table has each name once and a metric's statistics one stem.
+		for slices.ContainsFunc(gr.suffixes, func(sn string) bool { return taken[stem+"_"+sn] }) {
+			stem = shard.MetricPrefix + stem
+		}
+		for i, sn := range gr.suffixes {
+			taken[stem+"_"+sn] = true
+			schema = append(schema, table.Column{Name: stem + "_" + sn, Kind: gr.kinds[i]})
 		}
 	}
 	return schema, func(fn func([]any) error) error {
@@ -127,11 +191,8 @@ func aggregated(g *grid, a *analysis) (table.Schema, func(fn func([]any) error) 
 			k := 2 + copy(row[2:], c.values)
 			row[k], row[k+1], row[k+2] = int64(cs.nOK), int64(cs.nFailed), int64(cs.nLost)
 			k += 3
-			for _, m := range all {
-				for _, v := range cs.stats[m].values() {
-					row[k] = nullNaN(v)
-					k++
-				}
+			for _, gr := range groups {
+				k += copy(row[k:], gr.values(cs))
 			}
 			if err := fn(row); err != nil {
 				return err
@@ -159,11 +220,11 @@ func writeSpread(path string, a *analysis) error {
 			return err
 		}
 		for _, r := range a.spread {
-			rec := []string{r.metric, r.model, direction(a.maximize[r.metric]), strconv.Itoa(r.nCells), strconv.Itoa(r.all.N)}
+			rec := []string{csvCell(r.metric), csvCell(r.model), direction(a.maximize[r.metric]), strconv.Itoa(r.nCells), strconv.Itoa(r.all.N)}
 			for _, v := range r.all.values() {
-				rec = append(rec, csvValue(nullNaN(v)))
+				rec = append(rec, csvCell(nullNaN(v)))
 			}
-			rec = append(rec, csvValue(nullNaN(r.cellMin)), csvValue(nullNaN(r.cellMax)))
+			rec = append(rec, csvCell(nullNaN(r.cellMin)), csvCell(nullNaN(r.cellMax)))
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

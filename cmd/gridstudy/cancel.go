@@ -46,6 +46,18 @@ collect jobs), or with --runs only on the array tasks of the given runs
 				if err != nil {
 					return err
 				}
+				// A run that is not in the manifest is a typo: saying
+				// "nothing to cancel" would hide it.
+				known := map[string]bool{}
+				for _, r := range rep.Runs {
+					known[r.RunID] = true
+					known[strconv.Itoa(r.Index)] = true
+				}
+				for _, r := range runs {
+					if !known[r] {
+						return usagef("--runs: %s has no run %q (give run ids or manifest indices, as gridstudy status --runs lists them)", args[0], r)
+					}
+				}
 				if rep.QueueErr != nil {
 					return rep.QueueErr
 				}

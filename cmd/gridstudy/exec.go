@@ -98,11 +98,14 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		return usagef("--grace %s: give a positive duration", o.grace)
 	}
 	dir := args[0]
-	st, abs, err := openStudyDir(dir)
+	if err := checkStudyDir(dir); err != nil {
+		return err
+	}
+	d, err := studydir.Open(dir)
 	if err != nil {
 		return err
 	}
-	d := &studydir.Dir{Path: abs, Study: st}
+	st := d.Study
 	indices, err := execIndices(fs, o, d.Layout)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"sort"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/study"
 )
 
@@ -64,6 +67,42 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// inputError is a study file, study directory or manifest that is missing
+// or cannot be read. It exits 2 like bad usage, but the command line itself
+// was well formed, so it carries no hint to read --help.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string { return e.msg }
+
+// The kinds of input error, each with one message whatever the verb.
+
+// inputErr is the error of a path that os.Stat or a read could not reach:
+// what names what the verb wanted there ("study directory").
+func inputErr(path, what string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &inputError{msg: fmt.Sprintf("%s: no such %s", path, what)}
+	}
+	return unreadable(path, err)
+}
+
+// notStudyDir is a path that exists but is not a planned study directory.
+func notStudyDir(dir, why string) error {
+	return &inputError{msg: fmt.Sprintf("%s is not a planned study directory (%s): run gridstudy plan first", dir, why)}
+}
+
+// unreadable is a path that exists but cannot be read; the path inside err,
+// if any, is not repeated.
+func unreadable(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &inputError{msg: fmt.Sprintf("cannot read %s: %v", path, err)}
+}
+
+// exitCodes is the line that --help and the command list end with.
+const exitCodes = "Exit codes: 0 success, 1 runtime failure, 2 bad usage or a missing, unreadable or bad study, 130 interrupted (Ctrl-C, SIGTERM)."
+
 func main() {
 	os.Exit(mainCode())
 }
@@ -71,13 +110,16 @@ func main() {
 // mainCode runs gridstudy with the process's arguments and stdio; tests
 // register it as the gridstudy command of their scripts.
 func mainCode() int {
+	// The runner starts this binary again to supervise each run's command.
+	runner.MaybeSupervise()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr})
 }
 
 // run executes one gridstudy command line and returns its exit code:
-// 0 success, 1 runtime failure, 2 bad usage or bad study file.
+// 0 success, 1 runtime failure, 2 bad usage or a missing, unreadable or bad
+// study, 130 interrupted.
 func run(ctx context.Context, args []string, e *env) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -134,10 +176,18 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 // report prints err for a user and maps it to an exit code.
 func report(w io.Writer, name string, err error, verbose bool) int {
 	var ue *usageError
+	var ie *inputError
+	var me *plan.ManifestError
 	var inv *study.InvalidError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(w, "gridstudy %s: %v\nRun 'gridstudy %s --help' for usage.\n", name, ue, name)
+		return 2
+	case errors.As(err, &ie):
+		fmt.Fprintf(w, "gridstudy %s: %v\n", name, ie)
+		return 2
+	case errors.As(err, &me):
+		fmt.Fprintf(w, "gridstudy %s: %v\n", name, me)
 		return 2
 	case errors.As(err, &inv):
 		fmt.Fprintf(w, "%v\n", inv)
@@ -170,9 +220,9 @@ func printUsage(w io.Writer) {
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.short)
 	}
-	fmt.Fprintf(w, "\nRun 'gridstudy <command> --help' for a command's flags.\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad study file.\n")
+	fmt.Fprintf(w, "\nRun 'gridstudy <command> --help' for a command's flags.\n%s\n", exitCodes)
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "Usage: gridstudy %s %s\n\n%s\n\nFlags:\n%s", c.name, c.usage, strings.TrimSpace(c.long), fs.FlagUsages())
+	fmt.Fprintf(w, "Usage: gridstudy %s %s\n\n%s\n\nFlags:\n%s\n%s\n", c.name, c.usage, strings.TrimSpace(c.long), fs.FlagUsages(), exitCodes)
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"fmt"
+	"errors"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // studyFlags are the flags that build or change a study without a file,
@@ -52,13 +53,28 @@ func (sf *studyFlags) load(args []string) (*study.Study, string, error) {
 	path := args[0]
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("study: %w", err)
+		return nil, "", inputErr(path, "study file or directory", err)
 	}
 	dir := ""
 	if info.IsDir() {
 		dir = path
-		path = filepath.Join(path, "study.toml")
+		path = studydir.StudyFilePath(path)
 	}
-	st, err := study.Load(path, sf.ov)
+	st, err := loadStudyFile(path, dir, sf.ov)
 	return st, dir, err
+}
+
+// loadStudyFile loads the study file at path, which the study directory dir
+// holds unless dir is "". A file that is missing or cannot be read is an
+// input error; a bad study is the loader's *study.InvalidError.
+func loadStudyFile(path, dir string, ov study.Overrides) (*study.Study, error) {
+	st, err := study.Load(path, ov)
+	var inv *study.InvalidError
+	switch {
+	case err == nil || errors.As(err, &inv):
+		return st, err
+	case dir != "" && errors.Is(err, fs.ErrNotExist):
+		return nil, notStudyDir(dir, "no "+studydir.StudyFile)
+	}
+	return nil, unreadable(path, err)
 }

@@ -10,6 +10,12 @@
 // because a diverged run's NaN loss is a result worth keeping. null values
 // are skipped (no value, as a missing key). Nested objects and arrays make a
 // line malformed: a metric is one column of one type.
+//
+// The command writes these files and the runner reads them, in the same
+// allocation: ReadFile and ReadAll read only regular files, within a size
+// cap (MaxFileSize), and a Report holds at most MaxMetrics final metrics, so
+// that no file a command leaves can make the runner block, spin or run out
+// of memory.
 package metricslog
 
 import (
@@ -23,11 +29,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLine is the longest line Read accepts; a longer one is malformed. It
 // bounds the memory a runaway writer can make the runner spend.
 const MaxLine = 1 << 20
+
+// MaxMetrics is the most final metrics a Report keeps. Each becomes a
+// column of the run's shard and of collect's tables, and a Parquet file
+// with millions of columns takes minutes to write and gigabytes to read:
+// a command that reports a new name per line must not do that to a study.
+const MaxMetrics = 10000
 
 // Line is one parsed metrics line.
 type Line struct {
@@ -57,6 +70,9 @@ type Report struct {
 	// (Dropped counts them).
 	History []Point
 	Dropped int
+	// DroppedNames counts final metric values dropped because the report
+	// held MaxMetrics names already.
+	DroppedNames int
 	// BadLines counts malformed lines; FirstBad describes the first one,
 	// with its line number and the line itself, quoted and cut to 200
 	// bytes.
@@ -78,7 +94,7 @@ func ParseLine(b []byte) (Line, error) {
 	delete(values, "step")
 	f, isNum := step.(float64)
 	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return Line{}, fmt.Errorf("step %v is not an integer", step)
+		return Line{}, fmt.Errorf("step %s is not an integer", cut(fmt.Sprintf("%#v", step)))
 	}
 	l.HasStep, l.Step = true, int64(f)
 	return l, nil
@@ -107,12 +123,12 @@ func ParseObject(b []byte) (map[string]any, error) {
 		}
 		p.space()
 		if !p.consume(':') {
-			return nil, p.errorf("want ':' after key %q", key)
+			return nil, p.errorf("want ':' after key %s", cut(strconv.Quote(key)))
 		}
 		p.space()
 		v, err := p.value()
 		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", key, err)
+			return nil, fmt.Errorf("key %s: %w", cut(strconv.Quote(key)), err)
 		}
 		if v != nil {
 			values[key] = v
@@ -128,6 +144,21 @@ func ParseObject(b []byte) (map[string]any, error) {
 		}
 		return nil, p.errorf("want ',' or '}'")
 	}
+}
+
+// cut shortens a quoted name or value for an error message, which ends up
+// in the shard's error column: a megabyte-long key must not put a megabyte
+// there.
+func cut(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // parser reads one flat JSON object by hand, because encoding/json rejects
@@ -180,6 +211,13 @@ func (p *parser) str() (string, error) {
 			p.i++
 		case '"':
 			p.i++
+			raw := p.b[start+1 : p.i-1]
+			// Most names and values need no decoding, and decoding every
+			// one through encoding/json makes a 64 MiB history file take
+			// seconds longer.
+			if plain(raw) {
+				return string(raw), nil
+			}
 			var s string
 			// encoding/json knows every escape and rejects control
 			// characters and bad UTF-8 escapes; the raw text is already
@@ -191,6 +229,18 @@ func (p *parser) str() (string, error) {
 		}
 	}
 	return "", p.errorf("unterminated string")
+}
+
+// plain reports whether the text between a string's quotes is its value as
+// it stands: valid UTF-8 without escapes or control characters, which is
+// what encoding/json would decode it to.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // value reads a scalar: nil for null.
@@ -262,7 +312,7 @@ func (p *parser) number() (float64, error) {
 // Add parses one line (without its newline) numbered lineNo from 1 and adds
 // it to the report. Blank lines are ignored; malformed lines are counted.
 func (r *Report) Add(lineNo int, b []byte) {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return
 	}
 	l, err := ParseLine(b)
@@ -298,13 +348,30 @@ func (r *Report) Add(lineNo int, b []byte) {
 }
 
 // MergeFinal sets each of values as a final metric, overriding an earlier
-// value of the same name.
+// value of the same name. A new name beyond MaxMetrics is dropped and
+// counted in DroppedNames.
 func (r *Report) MergeFinal(values map[string]any) {
 	if r.Final == nil {
 		r.Final = map[string]any{}
 	}
+	var fresh []string
 	for k, v := range values {
-		r.Final[k] = v
+		if _, ok := r.Final[k]; ok {
+			r.Final[k] = v
+		} else {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(r.Final)+len(fresh) > MaxMetrics {
+		// Which names stay must not depend on map order.
+		sort.Strings(fresh)
+	}
+	for i, k := range fresh {
+		if len(r.Final) >= MaxMetrics {
+			r.DroppedNames += len(fresh) - i
+			return
+		}
+		r.Final[k] = values[k]
 	}
 }
 

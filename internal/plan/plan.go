@@ -99,17 +99,41 @@ func total(st *study.Study) int {
 	return n
 }
 
+// ManifestError is a study directory's manifest that exists but cannot be
+// read. Planning over it would number the runs afresh, so that array tasks
+// already submitted would run other runs than their own: it is refused.
+type ManifestError struct {
+	Path string
+	Err  error
+}
+
+func (e *ManifestError) Error() string {
+	// The innermost error says what is wrong without repeating the path.
+	cause := e.Err
+	for next := errors.Unwrap(cause); next != nil; next = errors.Unwrap(cause) {
+		cause = next
+	}
+	return fmt.Sprintf("cannot read %s: %v: restore it, or move it aside and plan again (runs then get new manifest indices)", e.Path, cause)
+}
+
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+// keepIndices gives the runs that the manifest at path already holds their
+// index there, and the others the indices after them.
 func (p *Plan) keepIndices(path string) error {
 	old := map[string]int{}
 	err := manifest.Scan(path, func(e manifest.Entry) error {
 		old[e.RunID] = e.Index
 		return nil
 	})
-	if errors.Is(err, fs.ErrNotExist) || len(old) == 0 {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return err
+		return &ManifestError{Path: path, Err: err}
+	}
+	if len(old) == 0 {
+		return nil
 	}
 	next := 0
 	for _, i := range old {
@@ -127,14 +151,18 @@ func (p *Plan) keepIndices(path string) error {
 	return nil
 }
 
-// chunk splits the runs into arrays: task t of a chunk runs the manifest
-// indices Offset + t*RunsPerTask ... + RunsPerTask-1.
+// Layout is how the plan maps manifest indices onto array tasks.
+func (p *Plan) Layout() slurm.Layout {
+	return slurm.Layout{RunsPerTask: p.RunsPerTask, ChunkTasks: p.ChunkTasks}
+}
+
+// chunk splits the runs into arrays by the plan's Layout.
 func (p *Plan) chunk() {
-	span := p.ChunkTasks * p.RunsPerTask
+	l := p.Layout()
 	byChunk := map[int][]int{}
 	for _, r := range p.Runs {
-		c := r.Index / span
-		byChunk[c] = append(byChunk[c], (r.Index-c*span)/p.RunsPerTask)
+		c, task := l.Locate(r.Index)
+		byChunk[c] = append(byChunk[c], task)
 	}
 	keys := make([]int, 0, len(byChunk))
 	for k := range byChunk {
@@ -143,8 +171,9 @@ func (p *Plan) chunk() {
 	sort.Ints(keys)
 	for _, k := range keys {
 		tasks := slices.Compact(byChunk[k]) // sorted: indices ascend
-		ch := slurm.Chunk{Index: k, Name: fmt.Sprintf("array_%03d", k), Offset: k * span, Tasks: tasks,
-			First: k*span + tasks[0]*p.RunsPerTask, Last: k*span + (tasks[len(tasks)-1]+1)*p.RunsPerTask - 1}
+		last := l.Indices(l.Offset(k), tasks[len(tasks)-1])
+		ch := slurm.Chunk{Index: k, Name: slurm.ChunkName(k), Offset: l.Offset(k), Tasks: tasks,
+			First: l.Indices(l.Offset(k), tasks[0])[0], Last: last[len(last)-1]}
 		ch.Array = slurm.ArraySpec(tasks, p.Study.Slurm.MaxConcurrent)
 		p.Chunks = append(p.Chunks, ch)
 	}
@@ -160,7 +189,8 @@ func (p *Plan) Tasks() int {
 }
 
 // Write writes the study directory: study.toml, manifest.parquet,
-// slurm/array_*.sbatch and bin/gridstudy, a copy of binary. Every file is
+// slurm/array_*.sbatch, bin/gridstudy (a copy of binary) and, last,
+// slurm/layout.json, which marks the plan complete. Every file is
 // rendered before the first is written, so a template error writes nothing.
 func (p *Plan) Write(dir, version, binary string) error {
 	abs, err := filepath.Abs(dir)
@@ -178,6 +208,13 @@ func (p *Plan) Write(dir, version, binary string) error {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
 			return err
 		}
+	}
+	// The layout file marks a complete plan: it goes first and comes back
+	// last, so a plan cut short (a full disk, a kill) leaves a study that
+	// submit, run and exec refuse rather than one whose tasks all fail.
+	layout := filepath.Join(abs, "slurm", slurm.LayoutFile)
+	if err := os.Remove(layout); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	var resolved strings.Builder
 	if err := p.Study.Encode(&resolved, version); err != nil {
@@ -199,7 +236,7 @@ func (p *Plan) Write(dir, version, binary string) error {
 			return fmt.Errorf("copy gridstudy into the study: %w", err)
 		}
 	}
-	return nil
+	return writeAtomic(layout, p.Layout().Encode(), 0o644, true)
 }
 
 func (p *Plan) writeScripts(dir string, scripts []string) error {

@@ -147,20 +147,7 @@ func environ(extra []string, e manifest.Entry, runDir, studyDir, configFile, met
 		"GRIDSTUDY_STUDY_DIR="+studyDir,
 	)
 	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
-		env = append(env, "GRIDSTUDY_PARAM_"+EnvName(name)+"="+fmt.Sprint(asValue(e.Params[name])))
+		env = append(env, study.ParamEnv(name)+"="+fmt.Sprint(asValue(e.Params[name])))
 	}
 	return env
-}
-
-// EnvName is the environment variable suffix of a parameter: upper case,
-// with every character other than A-Z and 0-9 as "_" ("model.nll_weight"
-// is MODEL_NLL_WEIGHT).
-func EnvName(param string) string {
-	b := []byte(strings.ToUpper(param))
-	for i, c := range b {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }

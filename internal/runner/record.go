@@ -3,12 +3,12 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/metrics"
@@ -21,55 +21,52 @@ import (
 // lowest first: image metrics the runner computes from [metrics] truth and
 // recon, then metrics.json, then the JSON lines, later lines over earlier
 // ones. The JSON lines win because they are the run protocol's explicit
-// channel; metrics.json is often a framework's summary file. metrics.json
-// counts only when this attempt wrote it (modified since it started), so a
-// crash never reports an earlier attempt's results.
+// channel; metrics.json is often a framework's summary file.
+//
+// Only an attempt whose metrics files were set up afresh (freshMetricsFiles)
+// reads them: otherwise they are an earlier attempt's, in its shard already.
+// Both are read with metricslog's size cap and only as regular files; one
+// that is refused fails the attempt, with the reason in the error column,
+// since the run's results cannot be known.
 func (r *record) collectMetrics() {
-	rep := &metricslog.Report{Final: map[string]any{}}
-	if r.runDir == "" {
-		r.metrics = rep
-		return
-	}
-	if f, err := os.Open(filepath.Join(r.runDir, MetricsFile)); err == nil {
-		rep, err = metricslog.Read(f)
-		f.Close()
-		if err != nil {
+	rep := &metricslog.Report{}
+	var obj map[string]any
+	if r.metricsReady {
+		lines, err := metricslog.ReadFile(filepath.Join(r.runDir, MetricsFile), metricslog.MaxFileSize)
+		switch {
+		case err == nil:
+			rep = lines
+		case errors.Is(err, fs.ErrNotExist):
+			// The command removed the file: it reported nothing there.
+		default:
 			r.fail("%v", err)
 		}
-		if rep.Final == nil {
-			rep.Final = map[string]any{}
-		}
-	}
-	lines := rep.Final
-	final := map[string]any{}
-	if r.exitCode == 0 && r.stop == nil {
-		for k, v := range r.imageMetrics() {
-			final[k] = v
-		}
-	}
-	jsonPath := filepath.Join(r.runDir, FinalMetricsFile)
-	if fi, err := os.Stat(jsonPath); err == nil && !fi.ModTime().Before(r.started.Truncate(time.Second)) {
-		b, err := os.ReadFile(jsonPath)
-		var obj map[string]any
+		b, err := metricslog.ReadAll(filepath.Join(r.runDir, FinalMetricsFile), metricslog.MaxFileSize)
 		if err == nil {
 			obj, err = metricslog.ParseObject(b)
-		}
-		if err != nil {
-			rep.BadLines++
-			if rep.BadLines == 1 {
-				rep.FirstBad = fmt.Sprintf("%s: %v", FinalMetricsFile, err)
+			if err != nil {
+				rep.BadLines++
+				if rep.BadLines == 1 {
+					rep.FirstBad = fmt.Sprintf("%s: %v", FinalMetricsFile, err)
+				}
 			}
-		}
-		for k, v := range obj {
-			final[k] = v
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			r.fail("%v", err)
 		}
 	}
-	for k, v := range lines {
-		final[k] = v
+	final := &metricslog.Report{}
+	if r.exitCode == 0 && r.stop == nil {
+		final.MergeFinal(r.imageMetrics())
 	}
-	rep.Final = final
+	final.MergeFinal(obj)
+	final.MergeFinal(rep.Final)
+	rep.Final = final.Final
+	rep.DroppedNames += final.DroppedNames
 	if rep.Dropped > 0 {
 		r.notes = append(r.notes, fmt.Sprintf("%d string value(s) in metrics history dropped: history holds numbers", rep.Dropped))
+	}
+	if rep.DroppedNames > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("%d metric value(s) dropped: a run keeps at most %d final metrics", rep.DroppedNames, metricslog.MaxMetrics))
 	}
 	r.metrics = rep
 }
@@ -174,14 +171,17 @@ func (r *record) errorText() string {
 func (r *record) write() (Result, error) {
 	job := r.job
 	id := job.Entry.RunID
-	metricCols, metricVals, renamed := metricColumns(job, r.metrics.Final)
-	r.notes = append(r.notes, renamed...)
+	names, renamed := metricNames(job, r.metrics)
+	for _, m := range renamed {
+		r.notes = append(r.notes, fmt.Sprintf("metric %q stored as %q: %s", m.Name, m.Column, m.Why))
+	}
+	metricCols, metricVals := metricColumns(r.metrics.Final, names)
 	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt, Shard: shard.Path(job.StudyDir, id, r.attempt),
 		ExitCode: r.exitCode, Signal: r.signal, Wall: r.finished.Sub(r.started), LastStderr: r.lastStderr, Error: r.errorText()}
 	if h := r.metrics.History; len(h) > 0 {
 		err := table.WriteFile(shard.HistoryPath(job.StudyDir, id, r.attempt), shard.HistoryColumns(), func(w *table.Writer) error {
 			for _, p := range h {
-				if err := w.Write([]any{id, p.Step, p.Name, p.Value}); err != nil {
+				if err := w.Write([]any{id, p.Step, names[p.Name], p.Value}); err != nil {
 					return err
 				}
 			}
@@ -226,29 +226,32 @@ func (r *record) write() (Result, error) {
 	return res, nil
 }
 
-// metricColumns types the final metrics, sorted by name: numbers DOUBLE,
-// booleans BOOL, strings STRING. A metric named like a run column or a
-// parameter is stored as metric_<name> (metric_metric_<name>, … if that is
-// taken too), and a note says so: renaming keeps the value, where refusing
-// it or overwriting the column would lose something.
-func metricColumns(job Job, final map[string]any) (table.Schema, []any, []string) {
-	taken := map[string]bool{}
-	for _, c := range shard.RunColumns() {
-		taken[c.Name] = true
+// metricNames maps each metric the run reported, final or history, to its
+// column (shard.MetricColumns), and lists those stored under another name:
+// renaming keeps the value, where refusing it or overwriting the column
+// would lose something. History names go through the same mapping so that
+// a metric has one spelling in both shards.
+func metricNames(job Job, rep *metricslog.Report) (map[string]string, []shard.Renamed) {
+	seen := make(map[string]bool, len(rep.Final))
+	for n := range rep.Final {
+		seen[n] = true
 	}
+	for _, p := range rep.History {
+		seen[p.Name] = true
+	}
+	var params []string
 	for _, c := range manifest.ParamColumns(job.Study) {
-		taken[c.Name] = true
+		params = append(params, c.Name)
 	}
-	names := slices.Sorted(maps.Keys(final))
-	for _, n := range names {
-		if !taken[n] {
-			taken[n] = true
-		}
-	}
+	return shard.MetricColumns(slices.Collect(maps.Keys(seen)), params)
+}
+
+// metricColumns types the final metrics, under their columns (names) and
+// sorted by them: numbers DOUBLE, booleans BOOL, strings STRING.
+func metricColumns(final map[string]any, names map[string]string) (table.Schema, []any) {
 	var cols table.Schema
 	var vals []any
-	var notes []string
-	for _, n := range names {
+	for _, n := range slices.SortedFunc(maps.Keys(final), func(a, b string) int { return strings.Compare(names[a], names[b]) }) {
 		v := final[n]
 		kind := table.Double
 		switch v.(type) {
@@ -257,26 +260,10 @@ func metricColumns(job Job, final map[string]any) (table.Schema, []any, []string
 		case string:
 			kind = table.String
 		}
-		col := n
-		if isReserved(job, n) {
-			col = "metric_" + n
-			for taken[col] {
-				col = "metric_" + col
-			}
-			taken[col] = true
-			notes = append(notes, fmt.Sprintf("metric %q stored as %q: the name is a run column or parameter", n, col))
-		}
-		cols = append(cols, table.Column{Name: col, Kind: kind})
+		cols = append(cols, table.Column{Name: names[n], Kind: kind})
 		vals = append(vals, v)
 	}
-	return cols, vals, notes
-}
-
-func isReserved(job Job, name string) bool {
-	if shard.RunColumns().Index(name) >= 0 {
-		return true
-	}
-	return manifest.ParamColumns(job.Study).Index(name) >= 0
+	return cols, vals
 }
 
 func envOrNil(key string) any {

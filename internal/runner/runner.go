@@ -8,9 +8,10 @@
 // per run of its array task and concurrently for packed tasks; the local
 // executor calls it in-process for each run it schedules.
 //
-// Every attempt gets a number of its own, claimed race-free with a claim
-// file (shard.Claim), and writes its own shard, so a retried run never
-// hides an earlier failure. Whatever happens to the command (exit status,
+// Every attempt gets a number of its own, claimed race-free with a locked
+// claim file (shard.TakeClaim), and writes its own shard, so a retried run
+// never hides an earlier failure; a run never has two live attempts.
+// Whether a run needs running at all is package lifecycle's decision. Whatever happens to the command (exit status,
 // signal, time limit, cancellation, a command that cannot start) the shard
 // is written before Run returns; only a runner killed outright (SIGKILL, a
 // dead node) leaves none, and its claim file behind.
@@ -24,15 +25,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/metricslog"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/study"
-	"github.com/gridstudy/gridstudy/internal/table"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // DefaultGrace is how long a command has to exit after the first signal
@@ -70,9 +71,12 @@ type Job struct {
 // Result says how a run went. Everything in it is also in the shard.
 type Result struct {
 	RunID string
-	// Skipped is set when Force was false and an ok shard existed: nothing
-	// ran, and Attempt and Shard name the attempt that succeeded.
+	// Skipped is set when Force was false and the run's result was ok
+	// already: nothing ran, and Attempt and Shard name that result.
 	Skipped bool
+	// Busy is set when another runner was executing the run: nothing ran
+	// here, and Status is lifecycle.Running.
+	Busy    bool
 	Status  string // shard.StatusOK, StatusFailed, …
 	Attempt int
 	Shard   string // path of the run shard
@@ -114,49 +118,54 @@ func Run(ctx context.Context, job Job) (Result, error) {
 	}
 	id := job.Entry.RunID
 	if !job.Force {
-		if attempt, ok := okAttempt(studyDir, id); ok {
-			return Result{RunID: id, Skipped: true, Status: shard.StatusOK, Attempt: attempt, ExitCode: 0,
-				Shard: shard.Path(studyDir, id, attempt)}, nil
+		if a, ok := okResult(lifecycle.Probe(studyDir, id)); ok {
+			return skipped(studyDir, id, a), nil
 		}
 	}
-	attempt, err := shard.Claim(studyDir, id)
+	claim, err := shard.TakeClaim(studyDir, id)
+	if errors.Is(err, shard.ErrBusy) {
+		return Result{RunID: id, Busy: true, Status: lifecycle.Running}, nil
+	}
 	if err != nil {
 		return Result{}, err
 	}
-	rec := &record{job: job, attempt: attempt, exitCode: -1, started: time.Now()}
+	// Another runner may have finished the run between the look above
+	// and the claim.
+	if !job.Force {
+		if a, ok := okResult(lifecycle.Probe(studyDir, id)); ok {
+			return skipped(studyDir, id, a), claim.Release()
+		}
+	}
+	rec := &record{job: job, attempt: claim.Attempt, exitCode: -1, started: time.Now()}
 	rec.execute(ctx)
 	rec.finished = time.Now()
 	rec.collectMetrics()
 	res, err := rec.write()
 	if err != nil {
+		// Without a shard the claim stays, unlocked: the attempt reads
+		// as one whose runner died.
+		claim.Abandon()
 		return res, err
 	}
-	// The claim goes only once the shard is in place: Claim relies on one
-	// of them always being there.
-	return res, shard.Release(studyDir, id, attempt)
+	// The claim goes only once the shard is in place: TakeClaim relies
+	// on one of them always being there.
+	return res, claim.Release()
 }
 
-// okAttempt returns an attempt of runID whose shard says ok. It probes
-// attempts 1, 2, … while a shard or claim exists, reading the few shards a
-// run has, never listing the shards folder.
-func okAttempt(studyDir, runID string) (int, bool) {
-	for a := 1; shard.Claimed(studyDir, runID, a); a++ {
-		if status(shard.Path(studyDir, runID, a)) == shard.StatusOK {
-			return a, true
-		}
+// okResult returns the attempt that is the run's result when that result
+// is ok, by the one rule of package lifecycle. A live attempt (the caller's
+// own claim included) does not count here: only finished ones can be ok.
+func okResult(attempts []lifecycle.Attempt) (int, bool) {
+	for i := range attempts {
+		attempts[i].Live = false
 	}
-	return 0, false
+	d := lifecycle.Decide(attempts, lifecycle.Queued{})
+	return d.Result, lifecycle.Done(d.State)
 }
 
-// status reads the status column of a run shard, "" when unreadable.
-func status(path string) string {
-	s, rows, err := table.ReadFile(path)
-	i := s.Index("status")
-	if err != nil || i < 0 || len(rows) != 1 {
-		return ""
-	}
-	st, _ := rows[0][i].(string)
-	return st
+func skipped(studyDir, runID string, attempt int) Result {
+	return Result{RunID: runID, Skipped: true, Status: shard.StatusOK, Attempt: attempt, ExitCode: 0,
+		Shard: shard.Path(studyDir, runID, attempt)}
 }
 
 // record is one attempt of a run, filled in as it goes.
@@ -176,6 +185,7 @@ type record struct {
 	lastStderr        string
 	errs              []string // the runner's own problems, for the error column
 	metrics           *metricslog.Report
+	metricsReady      bool     // this attempt set up its metrics files (freshMetricsFiles)
 	notes             []string // remarks on metrics, after errs in the error column
 }
 
@@ -198,19 +208,18 @@ func (r *record) execute(ctx context.Context) {
 		r.fail("%v", err)
 		return
 	}
-	metricsFile := filepath.Join(r.runDir, MetricsFile)
-	// Each attempt starts with an empty metrics file: lines of an earlier
-	// attempt are in that attempt's shard already.
-	if err := os.WriteFile(metricsFile, nil, 0o644); err != nil {
-		r.fail("create the metrics file: %v", err)
+	metricsFile, err := freshMetricsFiles(r.runDir)
+	if err != nil {
+		r.fail("%v", err)
 		return
 	}
+	r.metricsReady = true
 	argv, err := Argv(job.Study, templateData(job.Study, job.Entry, r.runDir, job.StudyDir, configFile))
 	if err != nil {
 		r.fail("%v", err)
 		return
 	}
-	header := fmt.Sprintf("%s%s, attempt %d, started %s ===\n", headerPrefix, job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
+	header := studydir.AttemptHeader(job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
 	stdout, err := openLog(filepath.Join(r.runDir, "stdout.log"), header)
 	if err != nil {
 		r.fail("%v", err)
@@ -226,17 +235,16 @@ func (r *record) execute(ctx context.Context) {
 	if fi, err := stderr.Stat(); err == nil {
 		r.stderrFrom = fi.Size()
 	}
-	defer func() { r.lastStderr = LastLine(stderr.Name(), r.stderrFrom) }()
+	defer func() { r.lastStderr = studydir.LastLine(stderr.Name(), r.stderrFrom) }()
 
 	if ctx.Err() != nil {
 		r.stop = stopOf(ctx)
 		r.fail("%s before the command started", r.stop.Reason)
 		return
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := newCommand(argv)
 	cmd.Dir = r.runDir
 	cmd.Env = environ(job.Env, job.Entry, r.runDir, job.StudyDir, configFile, metricsFile)
-	cmd.SysProcAttr = sysProcAttr()
 	outW, outDone, err := tee(stdout, job.Stdout)
 	if err != nil {
 		r.fail("%v", err)
@@ -249,7 +257,7 @@ func (r *record) execute(ctx context.Context) {
 		return
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
+	pgid, usage, err := startCommand(cmd)
 	// The command holds its own copies of the pipe ends now.
 	closeIfPipe(outW, stdout)
 	closeIfPipe(errW, stderr)
@@ -259,9 +267,8 @@ func (r *record) execute(ctx context.Context) {
 		errDone()
 		return
 	}
-	pgid := cmd.Process.Pid
 	measured := procMonitor.watch(pgid)
-	r.wait(ctx, cmd)
+	r.wait(ctx, cmd, pgid)
 	// Whatever the command left running in its group (a server, a
 	// background job) goes with it: it would hold a GPU or write into the
 	// run folder after the shard.
@@ -269,10 +276,12 @@ func (r *record) execute(ctx context.Context) {
 	outDone()
 	errDone()
 	pk := measured()
+	ru := usage()
+	// On Linux cmd is the supervisor, which ends as its command did.
 	if ps := cmd.ProcessState; ps != nil {
-		r.cpu = ps.UserTime() + ps.SystemTime()
 		r.rssBytes = pk.rssBytes
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		if ru != nil {
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			r.rssBytes = max(r.rssBytes, maxRSSBytes(ru))
 		}
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
@@ -286,9 +295,9 @@ func (r *record) execute(ctx context.Context) {
 	}
 }
 
-// wait waits for the command, stopping it when ctx is cancelled or the
-// run's timeout passes.
-func (r *record) wait(ctx context.Context, cmd *exec.Cmd) {
+// wait waits for the command, stopping it, through its process group
+// pgid, when ctx is cancelled or the run's timeout passes.
+func (r *record) wait(ctx context.Context, cmd *exec.Cmd, pgid int) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var timeout <-chan time.Time
@@ -317,7 +326,6 @@ func (r *record) wait(ctx context.Context, cmd *exec.Cmd) {
 		r.stop = &Stop{Status: shard.StatusTimeout, Signal: syscall.SIGTERM,
 			Reason: fmt.Sprintf("the run's timeout of %s passed", r.job.Study.Run.Timeout)}
 	}
-	pgid := cmd.Process.Pid
 	syscall.Kill(-pgid, r.stop.Signal)
 	// A stopped (SIGSTOP) process would sleep through the signal; SLURM
 	// sends SIGCONT first for the same reason.
@@ -346,9 +354,6 @@ func stoppedBySignal(ps *os.ProcessState) bool {
 	}
 	return false
 }
-
-// headerPrefix starts the line that marks each attempt in the run logs.
-const headerPrefix = "=== gridstudy: run "
 
 // openLog opens a log of the run folder for appending, so that every
 // attempt's output stays, after a header line that marks where it begins.
@@ -417,32 +422,4 @@ func (l *lenient) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// LastLine returns the last non-empty line of a run log (stdout.log or
-// stderr.log) after offset from, reading at most its last 4 KiB and cutting
-// the line to 200 bytes: a one-line hint of why a run failed. An attempt's
-// header line counts as empty, so an attempt that wrote nothing gives "".
-func LastLine(path string, from int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	start := max(from, fi.Size()-4096)
-	buf := make([]byte, max(fi.Size()-start, 0))
-	n, _ := f.ReadAt(buf, start)
-	lines := strings.Split(strings.TrimRight(string(buf[:n]), "\r\n\t "), "\n")
-	last := strings.TrimSpace(lines[len(lines)-1])
-	if strings.HasPrefix(last, headerPrefix) {
-		return ""
-	}
-	if len(last) > 200 {
-		last = last[:200]
-	}
-	return last
 }

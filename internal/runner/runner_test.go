@@ -335,7 +335,7 @@ overrides = {probe_trainable = true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"N": 64`, "nll_weight: 1e+06", "data: keep", "probe_trainable: true"} {
+	for _, want := range []string{`"N": 64`, "nll_weight: 1.0e+06", "data: keep", "probe_trainable: true"} {
 		if !strings.Contains(string(cfg), want) {
 			t.Errorf("config.yaml = %s\nwant it to hold %q", cfg, want)
 		}

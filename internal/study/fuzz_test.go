@@ -11,6 +11,12 @@ func FuzzParse(f *testing.F) {
 		"name = \"s\"\nconstraints = [\"x > 1\"]\nzip = [[\"x\", \"y\"]]\n[params.x]\nrange = {start = 1, stop = 8, scale = \"log2\"}\n[params.y]\nvalues = [\"a\", \"b\", \"c\", \"d\"]\n",
 		"name = \"s\"\n[run]\ncommand = \"t {{.Seed}} {{index .Params \\\"x\\\"}}\"\n[params.x]\nvalues = [true]\n[models.a.params.z]\nrange = {start = 0, stop = 1, step = 0.5}\n",
 		"[slurm]\ntime = \"1-00:00:00\"\nmem = \"4G\"\n",
+		// Refusals: non-finite values, 0.0 beside -0.0, one environment
+		// variable for two names, a key both a value and a table.
+		"name = \"s\"\n[params.x]\nvalues = [nan, inf, -inf]\n[fixed]\ny = [1.0, -inf]\n",
+		"name = \"s\"\n[params.x]\nvalues = [0.0, -0.0]\n[params.y]\nrange = {start = -1e308, stop = 1e308, num = 3}\n",
+		"name = \"s\"\n[params.a_b]\nvalues = [1]\n[params.\"a.b\"]\nvalues = [2]\n[models.m.params.A-B]\nvalues = [3]\n",
+		"name = \"s\"\n[params.a]\nvalues = [1]\n[fixed]\na = {b = 2}\n[models.m]\noverrides = {\"a.c\" = 3}\n",
 	} {
 		f.Add(s)
 	}

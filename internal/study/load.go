@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -300,6 +301,12 @@ func resolve(ps *problems, f *file, baseDir string, paramOrder, modelOrder []str
 			ps.add("fixed."+joinKey(s.Name), "%q is both fixed and swept under [%s]", s.Name, where)
 		}
 	}
+	checkFinite(ps, "fixed", st.Fixed)
+	for _, m := range st.Models {
+		checkFinite(ps, "models."+joinKey(m.Name)+".overrides", m.Overrides)
+	}
+	checkEnvNames(ps, st)
+	checkNesting(ps, st)
 	checkZip(ps, st)
 	compileConstraints(ps, st)
 	resolveRun(ps, st, &f.Run, baseDir)
@@ -375,14 +382,32 @@ func resolveParam(ps *problems, key, name string, pf paramFile) *Param {
 		return nil
 	}
 	p.Kind, p.Values = kind, vals
-	dup := map[string]bool{}
-	for _, v := range p.Values {
-		c := v.canonical()
-		if dup[c] {
-			ps.add(key+".values", "duplicate value %s", v)
+	valuesKey := key + ".values"
+	if pf.Range != nil {
+		valuesKey = key + ".range"
+	}
+	seen := map[string]Value{} // canonical text -> the first value with it
+	for i, v := range p.Values {
+		if v.Kind == Float && (math.IsNaN(v.F) || math.IsInf(v.F, 0)) {
+			ps.add(valuesKey, "value %d is %s: a parameter's values must be finite numbers", i+1, v)
 			return nil
 		}
-		dup[c] = true
+		c := v.canonical()
+		if v.Kind == Float && v.F == 0 {
+			// -0.0 and 0.0 are one number to the user's command, but
+			// canonical keeps the sign (cell ids of existing studies must
+			// not change), so they would be two cells of one grid point.
+			c = Value{Kind: Float}.canonical()
+		}
+		if first, dup := seen[c]; dup {
+			if math.Signbit(first.F) != math.Signbit(v.F) {
+				ps.add(valuesKey, "duplicate value %s: 0.0 and -0.0 are one number", v)
+			} else {
+				ps.add(valuesKey, "duplicate value %s", v)
+			}
+			return nil
+		}
+		seen[c] = v
 	}
 	return p
 }

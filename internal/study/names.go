@@ -3,25 +3,24 @@ package study
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gridstudy/gridstudy/internal/shard"
 )
 
-// Reserved names are the run columns of the manifest and the shards; a
-// parameter with one of these names would collide with them.
-var Reserved = []string{
-	"index", "run_id", "cell_id", "model", "trial", "seed", "dir", "attempt",
-	"status", "exit_code", "signal", "wall_s", "cpu_s", "max_rss_mb", "gpu_mem_mb",
-	"host", "slurm_job_id", "slurm_array_job_id", "slurm_array_task_id",
-	"started_at", "finished_at", "error", "bad_metric_lines", "gridstudy_version",
-	"metrics_convention",
-}
-
-func isReserved(name string) bool {
-	for _, r := range Reserved {
-		if r == name {
-			return true
+// ParamEnv is the environment variable through which the run protocol
+// gives a run the value of the parameter name: GRIDSTUDY_PARAM_ and the name
+// upper-cased, with every character other than A-Z and 0-9 as "_"
+// ("model.nll_weight" is GRIDSTUDY_PARAM_MODEL_NLL_WEIGHT). The runner sets
+// it and the loader refuses two parameters of one run that share it, so it
+// is computed here once.
+func ParamEnv(name string) string {
+	b := []byte(strings.ToUpper(name))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
 		}
 	}
-	return false
+	return "GRIDSTUDY_PARAM_" + string(b)
 }
 
 // checkParamName says what is wrong with a parameter name, or "".
@@ -37,8 +36,8 @@ func checkParamName(name string) string {
 	if name[0] == '.' || name[len(name)-1] == '.' || strings.Contains(name, "..") {
 		return fmt.Sprintf("parameter name %q has an empty part between dots", name)
 	}
-	if isReserved(name) {
-		return fmt.Sprintf("%q is reserved for a run column (%s)", name, strings.Join(Reserved, ", "))
+	if shard.Reserved(name) {
+		return fmt.Sprintf("%q is reserved: gridstudy writes a column of that name (a run column such as seed or status, or one of collect's such as n_ok or wall_s_mean)", name)
 	}
 	return ""
 }

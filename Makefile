@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseParamFlag -fuzztime 30s ./internal/study/
 	$(GO) test -run '^$$' -fuzz FuzzParseIndexList -fuzztime 30s ./internal/slurm/
 	$(GO) test -run '^$$' -fuzz FuzzParseLine -fuzztime 30s ./internal/metricslog/
+	$(GO) test -run '^$$' -fuzz FuzzReadLimited -fuzztime 30s ./internal/metricslog/
+	$(GO) test -run '^$$' -fuzz FuzzDecide -fuzztime 30s ./internal/lifecycle/
 	$(GO) test -run '^$$' -fuzz FuzzReadNPY -fuzztime 30s ./internal/metrics/
 
 clean:

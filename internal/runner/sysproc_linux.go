@@ -159,6 +159,10 @@ func supervise(runnerPID string, args []string) int {
 	for {
 		select {
 		case <-done:
+			// What the command left in its group goes with it, as the
+			// runner would see to next: here no moment is left in which
+			// the runner's death would spare it.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 			fmt.Fprintf(report, "%d %d %d %d %d\n", ru.Utime.Sec, ru.Utime.Usec, ru.Stime.Sec, ru.Stime.Usec, ru.Maxrss)
 			report.Close()

@@ -22,8 +22,8 @@ const (
 	summaryCSV  = "statistical_summary.csv"
 	indexFile   = "shard_index.json"
 	// indexFormat 2 keeps metrics of every type: a data/ of format 1
-	// set aside the shards with a boolean or string metric, so the next
-	// collect reads them all again.
+	// set aside the shards with a metric that was no double (an integer,
+	// a boolean, a string), so the next collect reads them all again.
 	indexFormat   = 2
 	outlierColumn = "outlier_metrics"
 	shardColumn   = "shard"

@@ -137,6 +137,15 @@ func Run(ctx context.Context, job Job) (Result, error) {
 		}
 	}
 	rec := &record{job: job, attempt: claim.Attempt, exitCode: -1, started: time.Now()}
+	if claim.DeadBefore {
+		// An earlier attempt's runner died: what its command started may
+		// still run here and write into the run folder.
+		if n, err := KillLeftovers(studyDir, id); err != nil {
+			rec.notes = append(rec.notes, fmt.Sprintf("could not kill what a dead earlier attempt left running: %v", err))
+		} else if n > 0 {
+			rec.notes = append(rec.notes, fmt.Sprintf("killed %d processes left by a dead earlier attempt", n))
+		}
+	}
 	rec.execute(ctx)
 	rec.finished = time.Now()
 	rec.collectMetrics()

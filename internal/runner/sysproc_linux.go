@@ -204,4 +204,4 @@ func dieOf(sig syscall.Signal) {
 }
 
 // maxRSSBytes converts rusage's ru_maxrss, in KiB on Linux, to bytes.
-func maxRSSBytes(ru *syscall.Rusage) int64 { return ru.Maxrss << 10 }
+func maxRSSBytes(ru *syscall.Rusage) int64 { return int64(ru.Maxrss) << 10 }

@@ -44,7 +44,8 @@ A run that already has an ok shard is skipped unless --force. SIGTERM,
 SIGINT and SIGUSR1 are passed on to the runs' commands, which are killed
 after --grace; every run's shard is written before exec exits, with status
 timeout, preempted or cancelled. Exit status 0 when every run is ok, 1
-otherwise.`,
+otherwise: a signal that stopped the runs gives 1, not 130, since the
+stop is recorded in their shards and the task did not succeed.`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.IntVar(&o.task, "task", 0, "array task id (default: $SLURM_ARRAY_TASK_ID)")
 			fs.IntVar(&o.offset, "offset", 0, "manifest index of the array's task 0 (its chunk's offset)")

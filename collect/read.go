@@ -13,7 +13,6 @@ import (
 	"unique"
 
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
-	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
@@ -555,6 +554,3 @@ func parallelCtx(ctx context.Context, n, workers int, fn func(i int)) error {
 
 // isFinite reports whether x is a usable number.
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-// manifestPath is the manifest of the study in dir.
-func manifestPath(dir string) string { return filepath.Join(dir, manifest.File) }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -53,18 +54,18 @@ const (
 )
 
 func studyStamps(dir string) (stamp, stamp, error) {
-	m, err := stampOf(manifestPath(dir))
+	m, err := stampOf(studydir.Manifest(dir))
 	if err != nil {
 		return stamp{}, stamp{}, err
 	}
-	s, err := stampOf(filepath.Join(dir, "study.toml"))
+	s, err := stampOf(studydir.StudyFilePath(dir))
 	return m, s, err
 }
 
 // loadPrevious reads the state of the last collect from data/, or returns
 // nil and why it cannot be used (nothing at all for a first collect).
 func loadPrevious(dir string, g *grid) (*state, string) {
-	b, err := os.ReadFile(filepath.Join(dir, "data", indexFile))
+	b, err := os.ReadFile(filepath.Join(studydir.Data(dir), indexFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ""
 	}
@@ -99,12 +100,12 @@ func loadPrevious(dir string, g *grid) (*state, string) {
 // loadData reads the kept attempts and their history from data/.
 func loadData(dir string, g *grid) (*state, error) {
 	s := newState(len(g.entries))
-	schema, rows, err := table.ReadFile(filepath.Join(dir, "data", rawFile+".parquet"))
+	schema, rows, err := table.ReadFile(filepath.Join(studydir.Data(dir), rawFile+".parquet"))
 	if err != nil {
 		return nil, err
 	}
 	var idx index
-	if b, err := os.ReadFile(filepath.Join(dir, "data", indexFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(studydir.Data(dir), indexFile)); err == nil {
 		if json.Unmarshal(b, &idx) == nil {
 			s.bad = idx.SetAside
 		}
@@ -141,7 +142,7 @@ func loadData(dir string, g *grid) (*state, error) {
 		rec.ok = rec.vals[runCol["status"]] == shard.StatusOK
 		s.runs[pos] = rec
 	}
-	r, err := table.Open(filepath.Join(dir, "data", historyFile))
+	r, err := table.Open(filepath.Join(studydir.Data(dir), historyFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
 	}
@@ -271,7 +272,7 @@ func writeIndex(dir string, g *grid, s *state) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "data", indexFile), b)
+	return writeFileAtomic(filepath.Join(studydir.Data(dir), indexFile), b)
 }
 
 // writeFileAtomic writes data to path through a temporary file and a

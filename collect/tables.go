@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -20,10 +21,10 @@ import (
 // newer than its tables would make the next collect skip shards that the
 // tables lack.
 func writeTables(dir string, g *grid, s *state, a *analysis) error {
-	if err := mkdirs(dir, "data"); err != nil {
+	if err := mkdirs(dir, studydir.DataDir); err != nil {
 		return err
 	}
-	data := filepath.Join(dir, "data")
+	data := studydir.Data(dir)
 	metrics := s.metricColumns()
 	raw := rawSchema(g, metrics)
 	rows := func(fn func([]any) error) error { return rawRows(g, s, metrics, a.outlierOf, fn) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/state"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 func cancelCmd() *command {
@@ -27,10 +28,11 @@ collect jobs), or with --runs only on the array tasks of the given runs
 			if len(args) != 1 {
 				return usagef("want one study directory")
 			}
-			_, dir, err := openStudyDir(args[0])
+			d, err := studydir.Open(args[0])
 			if err != nil {
 				return err
 			}
+			dir := d.Path
 			c := &slurm.Client{}
 			var ids []string
 			if len(runs) == 0 {

@@ -45,9 +45,6 @@ data/ without reading shards. Exit status 1 only when no shard could be read.`,
 				return usagef("--workers %d: want 0 or more", workers)
 			}
 			dir := args[0]
-			if _, _, err := openStudyDir(dir); err != nil {
-				return err
-			}
 			// Collect runs on shared login nodes: a soft limit makes the
 			// garbage collector keep the heap of thousands of short-lived
 			// shard readers near 100 MB rather than doubling it. A user's

@@ -99,9 +99,6 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		return usagef("--grace %s: give a positive duration", o.grace)
 	}
 	dir := args[0]
-	if err := checkStudyDir(dir); err != nil {
-		return err
-	}
 	d, err := studydir.Open(dir)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"sort"
@@ -16,9 +15,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/gridstudy/gridstudy/internal/plan"
 	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -65,39 +64,6 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
-
-// inputError is a study file, study directory or manifest that is missing
-// or cannot be read. It exits 2 like bad usage, but the command line itself
-// was well formed, so it carries no hint to read --help.
-type inputError struct{ msg string }
-
-func (e *inputError) Error() string { return e.msg }
-
-// The kinds of input error, each with one message whatever the verb.
-
-// inputErr is the error of a path that os.Stat or a read could not reach:
-// what names what the verb wanted there ("study directory").
-func inputErr(path, what string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return &inputError{msg: fmt.Sprintf("%s: no such %s", path, what)}
-	}
-	return unreadable(path, err)
-}
-
-// notStudyDir is a path that exists but is not a planned study directory.
-func notStudyDir(dir, why string) error {
-	return &inputError{msg: fmt.Sprintf("%s is not a planned study directory (%s): run gridstudy plan first", dir, why)}
-}
-
-// unreadable is a path that exists but cannot be read; the path inside err,
-// if any, is not repeated.
-func unreadable(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return &inputError{msg: fmt.Sprintf("cannot read %s: %v", path, err)}
 }
 
 // exitCodes is the line that --help and the command list end with.
@@ -176,8 +142,8 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 // report prints err for a user and maps it to an exit code.
 func report(w io.Writer, name string, err error, verbose bool) int {
 	var ue *usageError
-	var ie *inputError
-	var me *plan.ManifestError
+	var ie *studydir.InputError
+	var me *studydir.ManifestError
 	var inv *study.InvalidError
 	switch {
 	case errors.As(err, &ue):

@@ -10,6 +10,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/state"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 func resumeCmd() *command {
@@ -38,10 +39,11 @@ nothing, when squeue cannot be asked.`,
 			if len(args) != 1 {
 				return usagef("want one study directory")
 			}
-			st, dir, err := openStudyDir(args[0])
+			d, err := studydir.Open(args[0])
 			if err != nil {
 				return err
 			}
+			st, dir := d.Study, d.Path
 			j := slurm.OpenJournal(dir)
 			unlock, err := j.Lock()
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/local"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 // errRunsFailed makes run exit 1 once the summary is printed.
@@ -84,10 +85,11 @@ bad study.`,
 				return err
 			}
 			defer unlock()
-			st, abs, err := openStudyDir(dir)
+			d, err := studydir.Open(dir)
 			if err != nil {
 				return err
 			}
+			st, abs := d.Study, d.Path
 			opt := local.Options{Workers: workers, GPUPerRun: gpuPerRun, MaxAttempts: maxAttempts, Version: version, Progress: e.stderr}
 			if gpus == "" {
 				gpus = "auto"

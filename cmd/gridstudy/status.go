@@ -12,6 +12,7 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/state"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 func statusCmd() *command {
@@ -47,10 +48,11 @@ shards alone say.`,
 					return usagef("--state %q: want one of %s", s, strings.Join(state.States, ", "))
 				}
 			}
-			_, dir, err := openStudyDir(args[0])
+			d, err := studydir.Open(args[0])
 			if err != nil {
 				return err
 			}
+			dir := d.Path
 			for {
 				rep, err := state.Gather(ctx, dir, &slurm.Client{})
 				if err != nil {

@@ -2,70 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 
-	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/plan"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
-	"github.com/gridstudy/gridstudy/internal/studydir"
 )
-
-// openStudyDir loads a planned study directory: its resolved study.toml,
-// with an absolute path for everything that runs on compute nodes. What
-// checkStudyDir refuses is an input error: exit 2.
-func openStudyDir(dir string) (*study.Study, string, error) {
-	if err := checkStudyDir(dir); err != nil {
-		return nil, "", err
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, "", err
-	}
-	st, err := loadStudyFile(studydir.StudyFilePath(abs), dir, study.Overrides{})
-	if err != nil {
-		return nil, "", err
-	}
-	return st, abs, nil
-}
-
-// checkStudyDir refuses, with one message per kind whatever the verb, a
-// study directory that is missing, is not a planned study's, or whose
-// study.toml or manifest cannot be read (of the manifest, only the first
-// row is read: a million-run manifest costs no more than a small one).
-func checkStudyDir(dir string) error {
-	info, err := os.Stat(dir)
-	if err != nil {
-		return inputErr(dir, "study directory", err)
-	}
-	if !info.IsDir() {
-		return notStudyDir(dir, "a file")
-	}
-	for _, name := range []string{studydir.StudyFile, manifest.File} {
-		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
-			return notStudyDir(dir, "no "+name)
-		}
-	}
-	f, err := os.Open(studydir.StudyFilePath(dir))
-	if err != nil {
-		return unreadable(studydir.StudyFilePath(dir), err)
-	}
-	f.Close()
-	path := studydir.Manifest(dir)
-	if err := manifest.Scan(path, func(manifest.Entry) error { return manifest.ErrStop }); err != nil {
-		return &plan.ManifestError{Path: path, Err: err}
-	}
-	// Plan writes the layout last: without it the plan was cut short,
-	// and every task it would submit might find the wrong run.
-	if _, err := slurm.ReadLayout(dir); err != nil {
-		return &inputError{msg: err.Error()}
-	}
-	return nil
-}
 
 // planInto plans st into out (default ./<name>) for verbs that take a study
 // file where a study directory would do, and returns the directory.

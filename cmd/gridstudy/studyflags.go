@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -53,28 +51,13 @@ func (sf *studyFlags) load(args []string) (*study.Study, string, error) {
 	path := args[0]
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, "", inputErr(path, "study file or directory", err)
+		return nil, "", studydir.Missing(path, "study file or directory", err)
 	}
 	dir := ""
 	if info.IsDir() {
 		dir = path
 		path = studydir.StudyFilePath(path)
 	}
-	st, err := loadStudyFile(path, dir, sf.ov)
+	st, err := studydir.LoadStudy(path, dir, sf.ov)
 	return st, dir, err
-}
-
-// loadStudyFile loads the study file at path, which the study directory dir
-// holds unless dir is "". A file that is missing or cannot be read is an
-// input error; a bad study is the loader's *study.InvalidError.
-func loadStudyFile(path, dir string, ov study.Overrides) (*study.Study, error) {
-	st, err := study.Load(path, ov)
-	var inv *study.InvalidError
-	switch {
-	case err == nil || errors.As(err, &inv):
-		return st, err
-	case dir != "" && errors.Is(err, fs.ErrNotExist):
-		return nil, notStudyDir(dir, "no "+studydir.StudyFile)
-	}
-	return nil, unreadable(path, err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
 func submitCmd() *command {
@@ -54,10 +55,11 @@ With --collect, a collect job runs after the arrays.`,
 					return err
 				}
 			}
-			st, abs, err := openStudyDir(dir)
+			d, err := studydir.Open(dir)
 			if err != nil {
 				return err
 			}
+			st, abs := d.Study, d.Path
 			j := slurm.OpenJournal(abs)
 			unlock, err := j.Lock()
 			if err != nil {

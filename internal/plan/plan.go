@@ -16,6 +16,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/templates"
 )
 
@@ -99,25 +100,6 @@ func total(st *study.Study) int {
 	return n
 }
 
-// ManifestError is a study directory's manifest that exists but cannot be
-// read. Planning over it would number the runs afresh, so that array tasks
-// already submitted would run other runs than their own: it is refused.
-type ManifestError struct {
-	Path string
-	Err  error
-}
-
-func (e *ManifestError) Error() string {
-	// The innermost error says what is wrong without repeating the path.
-	cause := e.Err
-	for next := errors.Unwrap(cause); next != nil; next = errors.Unwrap(cause) {
-		cause = next
-	}
-	return fmt.Sprintf("cannot read %s: %v: restore it, or move it aside and plan again (runs then get new manifest indices)", e.Path, cause)
-}
-
-func (e *ManifestError) Unwrap() error { return e.Err }
-
 // keepIndices gives the runs that the manifest at path already holds their
 // index there, and the others the indices after them.
 func (p *Plan) keepIndices(path string) error {
@@ -130,7 +112,7 @@ func (p *Plan) keepIndices(path string) error {
 		return nil
 	}
 	if err != nil {
-		return &ManifestError{Path: path, Err: err}
+		return &studydir.ManifestError{Path: path, Err: err}
 	}
 	if len(old) == 0 {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -61,7 +62,7 @@ func TestReplanKeepsOrRefusesManifest(t *testing.T) {
 			}
 			p, err = New(grown, dir, lim)
 			if tt.wantErr != "" {
-				var me *ManifestError
+				var me *studydir.ManifestError
 				if !errors.As(err, &me) || me.Path != path {
 					t.Fatalf("New = %v, want a *ManifestError for %s", err, path)
 				}

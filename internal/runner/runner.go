@@ -229,13 +229,13 @@ func (r *record) execute(ctx context.Context) {
 		return
 	}
 	header := studydir.AttemptHeader(job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
-	stdout, err := openLog(filepath.Join(r.runDir, "stdout.log"), header)
+	stdout, err := openLog(filepath.Join(r.runDir, studydir.StdoutLog), header)
 	if err != nil {
 		r.fail("%v", err)
 		return
 	}
 	defer stdout.Close()
-	stderr, err := openLog(filepath.Join(r.runDir, "stderr.log"), header)
+	stderr, err := openLog(filepath.Join(r.runDir, studydir.StderrLog), header)
 	if err != nil {
 		r.fail("%v", err)
 		return

@@ -20,15 +20,12 @@ import (
 	"github.com/gridstudy/gridstudy/internal/study"
 )
 
-// Names of the parts of a study directory.
+// Names of the parts of a study directory that more than one package
+// finds; the shards folder is package shard's, the journal package
+// slurm's.
 const (
-	StudyFile      = "study.toml"
-	ShardsDir      = "shards"
-	DataDir        = "data"
-	SlurmDir       = "slurm"
-	ReportsDir     = "reports"
-	FiguresDir     = "visualizations"
-	ExperimentsDir = "experiments"
+	StudyFile = "study.toml"
+	DataDir   = "data"
 	// RunLockFile is held by the local executor (gridstudy run) for as
 	// long as it runs: one executor per study at a time.
 	RunLockFile = ".run.lock"
@@ -41,9 +38,68 @@ const (
 	StderrLog = "stderr.log"
 )
 
-// ErrNotStudy is returned by Open for a folder that is not a planned study
-// directory.
+// ErrNotStudy is wrapped by Open's error for a folder that is not a
+// planned study directory.
 var ErrNotStudy = errors.New("not a planned study directory")
+
+// InputError is an input that is missing or cannot be read: a study
+// directory, a study file, a manifest, a plan cut short. Every verb says
+// each kind the same way, and exits 2 for it (the command line was well
+// formed, the input was not).
+type InputError struct {
+	Msg string
+	Err error // the cause, for errors.Is
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Missing is the InputError of a path that cannot be reached; what names
+// what the verb wanted there ("study directory").
+func Missing(path, what string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &InputError{Msg: fmt.Sprintf("%s: no such %s", path, what), Err: err}
+	}
+	return Unreadable(path, err)
+}
+
+// Unreadable is the InputError of a path that exists but cannot be read;
+// the path inside err, if any, is not repeated.
+func Unreadable(path string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err
+	}
+	return &InputError{Msg: fmt.Sprintf("cannot read %s: %v", path, cause), Err: err}
+}
+
+// notStudy is the InputError of a path that is not a planned study
+// directory, and why.
+func notStudy(dir, why string) error {
+	return &InputError{Msg: fmt.Sprintf("%s is not a planned study directory (%s): run gridstudy plan first", dir, why), Err: ErrNotStudy}
+}
+
+// ManifestError is a study directory's manifest that exists but cannot be
+// read. Planning over it would number the runs afresh, so that array tasks
+// already submitted would run other runs than their own: plan refuses it,
+// and so does every verb that opens the directory.
+type ManifestError struct {
+	Path string
+	Err  error
+}
+
+func (e *ManifestError) Error() string {
+	// The innermost error says what is wrong without repeating the path.
+	cause := e.Err
+	for next := errors.Unwrap(cause); next != nil; next = errors.Unwrap(cause) {
+		cause = next
+	}
+	return fmt.Sprintf("cannot read %s: %v: restore it, or move it aside and plan again (runs then get new manifest indices)", e.Path, cause)
+}
+
+func (e *ManifestError) Unwrap() error { return e.Err }
 
 // Dir is an opened study directory.
 type Dir struct {
@@ -56,29 +112,59 @@ type Dir struct {
 	Layout slurm.Layout
 }
 
-// Open loads the study directory at path. A folder without study.toml or
-// manifest.parquet gives an error that wraps ErrNotStudy and says to plan;
-// one whose plan did not finish (no slurm/layout.json, which plan writes
-// last) an error that wraps slurm.ErrIncompletePlan.
+// Open loads the study directory at path. What it refuses it refuses with
+// one message per kind: an *InputError for a path that is missing, is not
+// a planned study directory (wrapping ErrNotStudy), whose study file cannot
+// be read, or whose plan did not finish (no slurm/layout.json, which plan
+// writes last; wrapping slurm.ErrIncompletePlan); a *ManifestError for a
+// manifest whose first row cannot be read (only that row: a million-run
+// manifest costs no more than a small one); the loader's
+// *study.InvalidError for a bad study file.
 func Open(path string) (*Dir, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return nil, Missing(path, "study directory", err)
+	}
+	if !info.IsDir() {
+		return nil, notStudy(path, "a file")
+	}
 	for _, name := range []string{StudyFile, manifest.File} {
 		if _, err := os.Stat(filepath.Join(abs, name)); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w (no %s): run gridstudy plan first", path, ErrNotStudy, name)
+			return nil, notStudy(path, "no "+name)
 		}
+	}
+	if err := manifest.Scan(Manifest(abs), func(manifest.Entry) error { return manifest.ErrStop }); err != nil {
+		return nil, &ManifestError{Path: Manifest(path), Err: err}
 	}
 	layout, err := slurm.ReadLayout(abs)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Msg: err.Error(), Err: err}
 	}
-	st, err := study.Load(filepath.Join(abs, StudyFile), study.Overrides{})
+	st, err := LoadStudy(StudyFilePath(abs), path, study.Overrides{})
 	if err != nil {
 		return nil, err
 	}
 	return &Dir{Path: abs, Study: st, Layout: layout}, nil
+}
+
+// LoadStudy loads the study file at path, with the overrides of ov; the
+// study directory dir holds it unless dir is "". A file that is missing or
+// cannot be read is an *InputError; a bad study is the loader's
+// *study.InvalidError.
+func LoadStudy(path, dir string, ov study.Overrides) (*study.Study, error) {
+	st, err := study.Load(path, ov)
+	var inv *study.InvalidError
+	switch {
+	case err == nil || errors.As(err, &inv):
+		return st, err
+	case dir != "" && errors.Is(err, fs.ErrNotExist):
+		return nil, notStudy(dir, "no "+StudyFile)
+	}
+	return nil, Unreadable(path, err)
 }
 
 // Manifest returns the path of the manifest.
@@ -90,7 +176,8 @@ func Manifest(dir string) string { return filepath.Join(dir, manifest.File) }
 // StudyFilePath returns the path of the resolved study file in dir.
 func StudyFilePath(dir string) string { return filepath.Join(dir, StudyFile) }
 
-// Data returns the path of the study's data/ folder.
+// Data returns the path of the study's data/ folder, where collect writes
+// its tables.
 func Data(dir string) string { return filepath.Join(dir, DataDir) }
 
 // Lock returns the path of one of the study's lock files.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/state"
 	"github.com/gridstudy/gridstudy/internal/studydir"
@@ -44,8 +45,8 @@ shards alone say.`,
 				return usagef("want one study directory")
 			}
 			for _, s := range states {
-				if !contains(state.States, s) {
-					return usagef("--state %q: want one of %s", s, strings.Join(state.States, ", "))
+				if !contains(lifecycle.States, s) {
+					return usagef("--state %q: want one of %s", s, strings.Join(lifecycle.States, ", "))
 				}
 			}
 			d, err := studydir.Open(args[0])
@@ -93,7 +94,7 @@ func printStatus(w io.Writer, rep *state.Report, runs bool, states []string) {
 	}
 	total := len(rep.Runs)
 	var parts []string
-	for _, s := range state.States {
+	for _, s := range lifecycle.States {
 		if n := rep.Counts[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, n))
 		}
@@ -120,7 +121,7 @@ func printJSON(w io.Writer, rep *state.Report, runs bool, states []string) error
 		Runs       []state.Run    `json:"runs"`
 		QueueError string         `json:"queue_error,omitempty"`
 	}{Counts: map[string]int{}, Runs: []state.Run{}}
-	for _, s := range state.States {
+	for _, s := range lifecycle.States {
 		out.Counts[s] = rep.Counts[s]
 	}
 	for _, r := range rep.Runs {

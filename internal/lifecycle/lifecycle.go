@@ -54,8 +54,9 @@ type Queued struct {
 type Decision struct {
 	State string
 	// Result is the number of the attempt whose shard is the run's
-	// result, 0 when no attempt finished.
-	Result int
+	// result, 0 when no attempt finished; ResultStatus is its status.
+	Result       int
+	ResultStatus string
 	// Attempts counts every attempt, finished, live or dead.
 	Attempts int
 }
@@ -64,7 +65,6 @@ type Decision struct {
 // queued task.
 func Decide(attempts []Attempt, q Queued) Decision {
 	var d Decision
-	result := ""
 	live := false
 	for _, a := range attempts {
 		d.Attempts = max(d.Attempts, a.Number)
@@ -72,18 +72,18 @@ func Decide(attempts []Attempt, q Queued) Decision {
 			live = true
 		}
 		if a.Status != "" && a.Number > d.Result {
-			d.Result, result = a.Number, a.Status
+			d.Result, d.ResultStatus = a.Number, a.Status
 		}
 	}
 	switch {
 	case live:
 		d.State = Running
-	case result == shard.StatusOK:
+	case d.ResultStatus == shard.StatusOK:
 		d.State = shard.StatusOK
 	case q.State != "":
 		d.State = queueState(q.State)
-	case result != "":
-		d.State = result
+	case d.ResultStatus != "":
+		d.State = d.ResultStatus
 	default:
 		d.State = Missing
 	}

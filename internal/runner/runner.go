@@ -161,15 +161,13 @@ func Run(ctx context.Context, job Job) (Result, error) {
 	return res, claim.Release()
 }
 
-// okResult returns the attempt that is the run's result when that result
-// is ok, by the one rule of package lifecycle. A live attempt (the caller's
-// own claim included) does not count here: only finished ones can be ok.
+// okResult returns the attempt that is the run's result, by the rule of
+// package lifecycle, when that result is ok. It asks about the result, not
+// the state: the caller's own live claim must not hide an ok result that
+// another runner wrote a moment before.
 func okResult(attempts []lifecycle.Attempt) (int, bool) {
-	for i := range attempts {
-		attempts[i].Live = false
-	}
 	d := lifecycle.Decide(attempts, lifecycle.Queued{})
-	return d.Result, lifecycle.Done(d.State)
+	return d.Result, d.ResultStatus == shard.StatusOK
 }
 
 func skipped(studyDir, runID string, attempt int) Result {

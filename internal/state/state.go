@@ -1,6 +1,7 @@
-// Package state tells where each run of a study stands, from its shards and
-// one squeue call: ok, failed, cancelled, timeout, preempted (its last
-// shard), running, pending (the queue) or missing (neither).
+// Package state gathers what is known of every run of a study, from one
+// listing of its shards folder, the latest shard of each run, the claims of
+// running or dead attempts and one squeue call, and asks package lifecycle
+// where each run stands.
 package state
 
 import (
@@ -20,17 +21,6 @@ import (
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 )
-
-// The states a run can be in besides the statuses shards record; the rule
-// that decides between them is package lifecycle's.
-const (
-	Running = lifecycle.Running
-	Pending = lifecycle.Pending
-	Missing = lifecycle.Missing
-)
-
-// States lists every state in the order reports show them.
-var States = lifecycle.States
 
 // Run is one run's state.
 type Run struct {
@@ -103,9 +93,9 @@ func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 		d := lifecycle.Decide(attempts, lifecycle.Queued{State: task.State})
 		r := Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir,
 			State: d.State, Attempts: d.Attempts, Result: d.Result}
-		if isQueued && (d.State == Pending || d.State == Running) {
+		if isQueued && (d.State == lifecycle.Pending || d.State == lifecycle.Running) {
 			r.JobID = task.JobID
-			if d.State == Pending {
+			if d.State == lifecycle.Pending {
 				r.Reason = task.Reason
 			}
 		}

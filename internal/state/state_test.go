@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/plan"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/slurm"
@@ -66,7 +67,7 @@ func TestGatherFromShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{shard.StatusOK, shard.StatusFailed, shard.StatusFailed, shard.StatusTimeout, shard.StatusFailed, Missing}
+	want := []string{shard.StatusOK, shard.StatusFailed, shard.StatusFailed, shard.StatusTimeout, shard.StatusFailed, lifecycle.Missing}
 	for i, r := range rep.Runs {
 		if r.State != want[i] {
 			t.Errorf("run %d state = %s, want %s", i, r.State, want[i])

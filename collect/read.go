@@ -125,6 +125,7 @@ type state struct {
 	hist  [][]histRow
 	bad   []BadShard
 	index map[string]stamp
+	types map[string]int // metricTypes, once the runs are all in
 }
 
 func newState(n int) *state {
@@ -139,8 +140,13 @@ const (
 )
 
 // metricTypes returns, for every metric reported by a kept attempt, the
-// set of the types of its values.
+// set of the types of its values. The tables, analyses and warnings all
+// ask; it goes through every run once, after update or loadData has put
+// the runs in.
 func (s *state) metricTypes() map[string]int {
+	if s.types != nil {
+		return s.types
+	}
 	types := map[string]int{}
 	for _, r := range s.runs {
 		if r == nil {
@@ -157,6 +163,7 @@ func (s *state) metricTypes() map[string]int {
 			}
 		}
 	}
+	s.types = types
 	return types
 }
 
@@ -286,26 +293,18 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 		if _, seen := s.index[e.Name]; seen || e.History {
 			continue
 		}
-		if statErrs[i] != nil {
-			reason := "unreadable: " + statErrs[i].Error()
-			setAside(e.Name, reason)
-			s.index[e.Name] = stamps[i]
-			if pos, known := g.byRun[e.RunID]; known {
-				if rec := unreadable(g, pos, e, reason); s.runs[pos] == nil || better(rec, s.runs[pos]) {
-					s.runs[pos] = rec
-					s.hist[pos] = nil
-				}
-			}
-			continue
-		}
 		todo = append(todo, i)
 	}
 	prog := newProgress(opt.Progress, len(todo))
 	recs := make([]*runRec, len(todo))
 	reasons := make([]string, len(todo))
 	if err := parallelCtx(ctx, len(todo), opt.Workers, func(j int) {
-		e := list[todo[j]]
-		recs[j], reasons[j] = readRunShard(filepath.Join(shard.Dir(dir), e.Name), g, e)
+		i := todo[j]
+		if statErrs[i] != nil {
+			reasons[j] = "unreadable: " + statErrs[i].Error()
+		} else {
+			recs[j], reasons[j] = readRunShard(filepath.Join(shard.Dir(dir), list[i].Name), g, list[i])
+		}
 		prog.add(1)
 	}); err != nil {
 		prog.done()

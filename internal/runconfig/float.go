@@ -24,32 +24,22 @@ func formatFloat(f float64, bits int) string {
 	return mant
 }
 
-// yamlFloat is formatFloat with YAML's spellings of NaN and the
-// infinities, which YAML 1.1 and 1.2 readers share.
-func yamlFloat(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return ".nan"
-	case math.IsInf(f, 1):
-		return ".inf"
-	case math.IsInf(f, -1):
-		return "-.inf"
-	}
-	return formatFloat(f, bits)
-}
+// spelling names NaN and the infinities the way one family of readers
+// does; finite floats are formatFloat's.
+type spelling struct{ nan, inf, negInf string }
 
-// jsonFloat is formatFloat with the spellings of NaN and the infinities
-// that Python's json module reads and writes. JSON itself has none: a
-// strict parser refuses them, but any other spelling would reach Python as
-// a string or a null.
-func jsonFloat(f float64, bits int) string {
+// yamlSpelling is what YAML 1.1 and 1.2 readers share.
+var yamlSpelling = spelling{".nan", ".inf", "-.inf"}
+
+// float spells f, of the given bit size, for this family of readers.
+func (sp spelling) float(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
-		return "NaN"
+		return sp.nan
 	case math.IsInf(f, 1):
-		return "Infinity"
+		return sp.inf
 	case math.IsInf(f, -1):
-		return "-Infinity"
+		return sp.negInf
 	}
 	return formatFloat(f, bits)
 }

@@ -34,11 +34,11 @@ func TestFloatSpelling(t *testing.T) {
 		{math.Inf(1), ".inf", "Infinity"},
 		{math.Inf(-1), "-.inf", "-Infinity"},
 	} {
-		if got := yamlFloat(c.f, 64); got != c.yaml {
-			t.Errorf("yamlFloat(%v) = %s, want %s", c.f, got, c.yaml)
+		if got := yamlSpelling.float(c.f, 64); got != c.yaml {
+			t.Errorf("yamlSpelling.float(%v) = %s, want %s", c.f, got, c.yaml)
 		}
-		if got := jsonFloat(c.f, 64); got != c.json {
-			t.Errorf("jsonFloat(%v) = %s, want %s", c.f, got, c.json)
+		if got := formatFloat(c.f, 64); !math.IsNaN(c.f) && !math.IsInf(c.f, 0) && got != c.json {
+			t.Errorf("formatFloat(%v) = %s, want %s", c.f, got, c.json)
 		}
 		if tag := pyyamlTag(c.yaml); tag != "!!float" {
 			t.Errorf("PyYAML's resolver reads %s as %s, want !!float", c.yaml, tag)
@@ -132,7 +132,7 @@ model:
 // and its floats.
 func TestJSONKeepsTypes(t *testing.T) {
 	cfg := map[string]any{"a": 1.0, "b": int64(2), "c": json.Number("3.50"), "d": []any{}, "e": map[string]any{},
-		"f": map[string]any{"g": []any{0.5, "x<y", nil, true}}, "h": math.Inf(-1)}
+		"f": map[string]any{"g": []any{0.5, "x<y", nil, true}}}
 	b, err := Encode(cfg, JSON)
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +150,13 @@ func TestJSONKeepsTypes(t *testing.T) {
       null,
       true
     ]
-  },
-  "h": -Infinity
+  }
 }
 `
 	if string(b) != want {
 		t.Errorf("JSON =\n%s\nwant\n%s", b, want)
+	}
+	if _, err := Encode(map[string]any{"h": math.Inf(-1)}, JSON); err == nil {
+		t.Error("Encode of an infinity as JSON: no error, want one (JSON cannot spell it)")
 	}
 }

@@ -1,90 +1,45 @@
 package runconfig
 
 import (
-	"bytes"
 	"encoding/json"
-	"reflect"
-	"slices"
-	"strings"
+	"math"
 )
 
-// encodeJSON writes cfg as encoding/json's MarshalIndent would (keys
-// sorted, two spaces), except for floats: MarshalIndent writes a float 1.0
-// as 1, which Python reads as an integer, and refuses NaN and infinities.
+// encodeJSON writes cfg with encoding/json's MarshalIndent (keys sorted,
+// two spaces), its floats first turned into numbers spelt by formatFloat:
+// MarshalIndent alone writes a float 1.0 as 1, which Python reads as an
+// integer. Numbers of a JSON base config, read as json.Number, are written
+// as the file spelt them. NaN and the infinities are refused, as JSON has
+// no spelling for them (plan refuses them in a study's values).
 func encodeJSON(cfg map[string]any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := writeJSON(&b, cfg, "\n"); err != nil {
-		return nil, err
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	b, err := json.MarshalIndent(floatsAsNumbers(cfg), "", "  ")
+	return append(b, '\n'), err
 }
 
-// writeJSON writes v; nl is a line break followed by the indentation of
-// the line v starts on.
-func writeJSON(b *bytes.Buffer, v any, nl string) error {
-	if n, ok := v.(json.Number); ok {
-		// A number of a JSON base config, written as the user wrote it.
-		b.WriteString(n.String())
-		return nil
+// floatsAsNumbers returns v with every finite float, at any depth of maps
+// and lists, replaced by a json.Number; v itself is not changed.
+func floatsAsNumbers(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return json.Number(formatFloat(x, 64))
+		}
+	case float32:
+		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return json.Number(formatFloat(f, 32))
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = floatsAsNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = floatsAsNumbers(e)
+		}
+		return out
 	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Float32, reflect.Float64:
-		b.WriteString(jsonFloat(rv.Float(), rv.Type().Bits()))
-		return nil
-	case reflect.Map:
-		if rv.Type().Key().Kind() != reflect.String {
-			break
-		}
-		if rv.Len() == 0 {
-			b.WriteString("{}")
-			return nil
-		}
-		keys := rv.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(nl + "  ")
-			if err := writeJSON(b, k.String(), ""); err != nil {
-				return err
-			}
-			b.WriteString(": ")
-			if err := writeJSON(b, rv.MapIndex(k).Interface(), nl+"  "); err != nil {
-				return err
-			}
-		}
-		b.WriteString(nl + "}")
-		return nil
-	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			break
-		}
-		if rv.Len() == 0 {
-			b.WriteString("[]")
-			return nil
-		}
-		b.WriteByte('[')
-		for i := range rv.Len() {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(nl + "  ")
-			if err := writeJSON(b, rv.Index(i).Interface(), nl+"  "); err != nil {
-				return err
-			}
-		}
-		b.WriteString(nl + "]")
-		return nil
-	}
-	// Strings, integers, bools, null and times.
-	s, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b.Write(s)
-	return nil
+	return v
 }

@@ -3,6 +3,7 @@ package runconfig
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -134,7 +135,14 @@ func TestPythonReadsTypes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			expect := maps.Clone(want)
 			for k, v := range run {
+				if x, ok := v.(float64); ok && f == JSON && (math.IsNaN(x) || math.IsInf(x, 0)) {
+					// JSON cannot spell them, and they cannot get here:
+					// plan refuses them, and a JSON base cannot hold them.
+					delete(expect, k)
+					continue
+				}
 				if err := Set(cfg, k, v); err != nil {
 					t.Fatal(err)
 				}
@@ -148,7 +156,7 @@ func TestPythonReadsTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := load(path, f)
-			for k, w := range want {
+			for k, w := range expect {
 				if got[k] != w {
 					t.Errorf("%s reads as %s %s, want %s %s", k, got[k][0], got[k][1], w[0], w[1])
 				}

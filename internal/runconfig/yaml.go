@@ -207,7 +207,7 @@ func yamlNode(v any) (*yaml.Node, error) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Float32, reflect.Float64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: yamlFloat(rv.Float(), rv.Type().Bits())}, nil
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: yamlSpelling.float(rv.Float(), rv.Type().Bits())}, nil
 	case reflect.String:
 		return yamlString(rv.String()), nil
 	case reflect.Map:

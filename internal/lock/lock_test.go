@@ -86,10 +86,11 @@ func TestLockDiesWithHolder(t *testing.T) {
 }
 
 func TestHeldOnMissingFile(t *testing.T) {
-	if Held(filepath.Join(t.TempDir(), "none")) {
+	path := filepath.Join(t.TempDir(), "none")
+	if Held(path) {
 		t.Fatal("Held(missing) = true")
 	}
-	if _, err := os.Stat(filepath.Join(t.TempDir(), "none")); err == nil {
+	if _, err := os.Stat(path); err == nil {
 		t.Fatal("Held created the file")
 	}
 }

@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/plan/plantest"
 	"github.com/gridstudy/gridstudy/internal/shard"
-	"github.com/gridstudy/gridstudy/internal/slurm"
-	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -40,23 +38,8 @@ maximize = ["psnr"]
 // manifest.
 func newStudy(t *testing.T) (string, []manifest.Entry) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "study")
-	st, err := study.Parse("s.toml", testStudy, t.TempDir(), study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.New(st, dir, slurm.Limits{MaxArraySize: 1001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Write(dir, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, entries
+	d := plantest.Dir(t, testStudy)
+	return d.Path, plantest.Entries(t, d)
 }
 
 // writeShard writes the run shard of one attempt, as the runner does, with

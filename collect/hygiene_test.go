@@ -19,10 +19,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/plan/plantest"
 	"github.com/gridstudy/gridstudy/internal/shard"
-	"github.com/gridstudy/gridstudy/internal/slurm"
-	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -59,22 +57,8 @@ formats = ["png"]
 // does not have. It collects the study and returns its folder.
 func hygieneDir(t *testing.T) (string, *Result) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "study")
-	st, err := study.Parse("s.toml", hygieneStudy, t.TempDir(), study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.New(st, dir, slurm.Limits{MaxArraySize: 1001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Write(dir, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := plantest.Dir(t, hygieneStudy)
+	dir, entries := d.Path, plantest.Entries(t, d)
 	for i, e := range entries {
 		n := float64(e.Params["n"].(int64))
 		metrics := map[string]float64{"psnr": n*1.5 + float64(e.Trial)/4, xssImg: 0.25 * float64(i+1)}

@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/plan/plantest"
 	"github.com/gridstudy/gridstudy/internal/shard"
-	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
-	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -25,33 +23,8 @@ import (
 // the directory, the resolved study and its manifest.
 func newStudy(t testing.TB, src string) (string, *study.Study, []manifest.Entry) {
 	t.Helper()
-	tmp := t.TempDir()
-	file := filepath.Join(tmp, "study.toml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st, err := study.Load(file, study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(tmp, "sd")
-	p, err := plan.New(st, dir, slurm.Limits{MaxArraySize: 1001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Write(dir, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	d, err := studydir.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st = d.Study
-	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, st, entries
+	d := plantest.Dir(t, src)
+	return d.Path, d.Study, plantest.Entries(t, d)
 }
 
 // readShard reads a one-row shard into column name -> value and kind.

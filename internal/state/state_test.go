@@ -8,30 +8,21 @@ import (
 	"time"
 
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
-	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/plan/plantest"
 	"github.com/gridstudy/gridstudy/internal/shard"
-	"github.com/gridstudy/gridstudy/internal/slurm"
-	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
-// makeStudy plans a study of n runs in a temporary folder.
-func makeStudy(t testing.TB, n int) (string, *plan.Plan) {
+// makeStudy plans a study of n runs and returns its folder and run ids,
+// in manifest order.
+func makeStudy(t testing.TB, n int) (string, []string) {
 	t.Helper()
-	dir := t.TempDir()
-	src := fmt.Sprintf("name = \"s\"\n[params.x]\nrange = {start = 1, stop = %d, step = 1}\n", n)
-	st, err := study.Parse("s.toml", src, dir, study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
+	d := plantest.Dir(t, fmt.Sprintf("name = \"s\"\n[params.x]\nrange = {start = 1, stop = %d, step = 1}\n", n))
+	var ids []string
+	for _, e := range plantest.Entries(t, d) {
+		ids = append(ids, e.RunID)
 	}
-	p, err := plan.New(st, dir, slurm.Limits{MaxArraySize: 1001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Write(dir, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	return dir, p
+	return d.Path, ids
 }
 
 // writeShard writes a minimal run shard with the given status.
@@ -49,11 +40,7 @@ func writeShard(t testing.TB, dir, runID string, attempt int, status string) {
 }
 
 func TestGatherFromShards(t *testing.T) {
-	dir, p := makeStudy(t, 6)
-	ids := make([]string, len(p.Runs))
-	for i, r := range p.Runs {
-		ids[i] = r.ID
-	}
+	dir, ids := makeStudy(t, 6)
 	writeShard(t, dir, ids[0], 1, shard.StatusOK)
 	writeShard(t, dir, ids[1], 1, shard.StatusFailed)
 	writeShard(t, dir, ids[2], 1, shard.StatusOK)
@@ -78,12 +65,48 @@ func TestGatherFromShards(t *testing.T) {
 	}
 }
 
+// A live claim makes a run running, whatever its result; a claim whose
+// runner died leaves the result as it was.
+func TestGatherClaims(t *testing.T) {
+	dir, ids := makeStudy(t, 3)
+	writeShard(t, dir, ids[0], 1, shard.StatusOK)
+	live, err := shard.TakeClaim(dir, ids[0]) // a forced re-run, running
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Release()
+	writeShard(t, dir, ids[1], 1, shard.StatusFailed)
+	dead, err := shard.TakeClaim(dir, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.Abandon()
+	dead2, err := shard.TakeClaim(dir, ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead2.Abandon()
+	rep, err := Gather(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		state            string
+		attempts, result int
+	}{{lifecycle.Running, 2, 1}, {shard.StatusFailed, 2, 1}, {lifecycle.Missing, 1, 0}}
+	for i, w := range want {
+		if r := rep.Runs[i]; r.State != w.state || r.Attempts != w.attempts || r.Result != w.result {
+			t.Errorf("run %d = %s, %d attempts, result %d; want %s, %d, %d", i, r.State, r.Attempts, r.Result, w.state, w.attempts, w.result)
+		}
+	}
+}
+
 // BenchmarkGather100k measures status without squeue's own time: a study
 // of 100,000 runs with 10,000 shards present.
 func BenchmarkGather100k(b *testing.B) {
-	dir, p := makeStudy(b, 100_000)
+	dir, ids := makeStudy(b, 100_000)
 	for i := 0; i < 10_000; i++ {
-		writeShard(b, dir, p.Runs[i*10].ID, 1, shard.StatusOK)
+		writeShard(b, dir, ids[i*10], 1, shard.StatusOK)
 	}
 	// The first status reads every shard; later ones only new shards.
 	start := time.Now()

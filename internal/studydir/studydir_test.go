@@ -8,37 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gridstudy/gridstudy/internal/plan"
+	"github.com/gridstudy/gridstudy/internal/plan/plantest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
-	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 )
-
-func planned(t *testing.T, src string) *studydir.Dir {
-	t.Helper()
-	tmp := t.TempDir()
-	path := filepath.Join(tmp, "study.toml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st, err := study.Load(path, study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(tmp, "sd")
-	p, err := plan.New(st, dir, slurm.Limits{MaxArraySize: 1001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Write(dir, "test", ""); err != nil {
-		t.Fatal(err)
-	}
-	d, err := studydir.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 // Open refuses each kind of bad input with its own error; the CLI says each
 // kind the same way whatever the verb (input_missing.txtar and friends).
@@ -58,7 +31,7 @@ func TestOpenRefusals(t *testing.T) {
 		{"plan cut short", func(dir string) { os.Remove(filepath.Join(dir, "slurm", slurm.LayoutFile)) }, slurm.ErrIncompletePlan, "run gridstudy plan again"},
 	}
 	for _, tt := range tests {
-		d := planned(t, src)
+		d := plantest.Dir(t, src)
 		tt.damage(d.Path)
 		_, err := studydir.Open(d.Path)
 		var ie *studydir.InputError
@@ -78,7 +51,7 @@ func TestOpenRefusals(t *testing.T) {
 }
 
 func TestLookupStopsEarly(t *testing.T) {
-	d := planned(t, "name = \"look\"\n[run]\ncommand = \"true\"\n[params.x]\nvalues = [1, 2, 3, 4, 5]\n")
+	d := plantest.Dir(t, "name = \"look\"\n[run]\ncommand = \"true\"\n[params.x]\nvalues = [1, 2, 3, 4, 5]\n")
 	got, last, err := d.Lookup([]int{2, 1, 9})
 	if err != nil || len(got) != 2 || got[0].Index != 1 || got[1].Index != 2 || last != 4 {
 		t.Errorf("Lookup(2, 1, 9) = %d entries, last %d, %v; want indices 1 and 2, last 4", len(got), last, err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // htmlRowsMax bounds the rows of the cell table in the HTML report, which
@@ -21,8 +22,11 @@ var htmlSource string
 
 // htmlPage escapes every value by where it lands (text, attribute, URL):
 // parameter values, metric names and error lines are whatever the study
-// and its command chose.
-var htmlPage = template.Must(template.New("detailed_analysis").Parse(htmlSource))
+// and its command chose. It is parsed on first use, not when any gridstudy
+// process (a run's supervisor included) starts.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("detailed_analysis").Parse(htmlSource))
+})
 
 // htmlView is what the HTML report shows, already formatted.
 type htmlView struct {
@@ -132,7 +136,7 @@ var figureGroups = []struct{ prefix, title string }{
 // html writes reports/detailed_analysis.html: one file with its styles,
 // script and figures inline, so that it opens offline and can be mailed.
 func (r *report) html(w io.Writer) error {
-	return htmlPage.Execute(w, r.htmlView())
+	return htmlPage().Execute(w, r.htmlView())
 }
 
 func (r *report) htmlView() *htmlView {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,26 +22,32 @@ import (
 // found in the base config. A run's own values replace it like any other.
 type Literal string
 
-// The implicit types of plain scalars to PyYAML (its resolver.py, YAML
-// 1.1). Anything else is a string.
-var pyyamlTypes = []struct {
+// pyyamlType is one implicit type of plain scalars to PyYAML.
+type pyyamlType struct {
 	tag string
 	re  *regexp.Regexp
-}{
-	{"!!bool", regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)},
-	{"!!float", regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)},
-	{"!!int", regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)},
-	{"!!merge", regexp.MustCompile(`^<<$`)},
-	{"!!null", regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)},
-	{"!!timestamp", regexp.MustCompile(`^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$`)},
-	// PyYAML's safe loader has no constructor for this one: a plain = in
-	// a config fails to load at all.
-	{"!!value", regexp.MustCompile(`^=$`)},
 }
+
+// pyyamlTypes are the implicit types of plain scalars to PyYAML (its
+// resolver.py, YAML 1.1); anything else is a string. They are compiled on
+// first use: every gridstudy process links this package, few read YAML.
+var pyyamlTypes = sync.OnceValue(func() []pyyamlType {
+	return []pyyamlType{
+		{"!!bool", regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)},
+		{"!!float", regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)},
+		{"!!int", regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)},
+		{"!!merge", regexp.MustCompile(`^<<$`)},
+		{"!!null", regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)},
+		{"!!timestamp", regexp.MustCompile(`^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$`)},
+		// PyYAML's safe loader has no constructor for this one: a plain = in
+		// a config fails to load at all.
+		{"!!value", regexp.MustCompile(`^=$`)},
+	}
+})
 
 // pyyamlTag returns the tag PyYAML gives a plain scalar.
 func pyyamlTag(s string) string {
-	for _, t := range pyyamlTypes {
+	for _, t := range pyyamlTypes() {
 		if t.re.MatchString(s) {
 			return t.tag
 		}
@@ -54,14 +61,20 @@ func goyamlTag(s string) string {
 	return (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag()
 }
 
-// yaml11Bool matches the bools of the YAML 1.1 spec that PyYAML leaves
+// yaml11Bool reports the bools of the YAML 1.1 spec that PyYAML leaves
 // out; older readers (go-yaml v2, SnakeYAML) still take y and n for bools.
-var yaml11Bool = regexp.MustCompile(`^(?:y|Y|n|N)$`)
+func yaml11Bool(s string) bool {
+	switch s {
+	case "y", "Y", "n", "N":
+		return true
+	}
+	return false
+}
 
 // needsQuotes reports whether a string written plain would be read as
 // something else than a string by some YAML reader.
 func needsQuotes(s string) bool {
-	return pyyamlTag(s) != "!!str" || goyamlTag(s) != "!!str" || yaml11Bool.MatchString(s)
+	return pyyamlTag(s) != "!!str" || goyamlTag(s) != "!!str" || yaml11Bool(s)
 }
 
 // readYAML decodes a YAML document into nested maps, keeping as a Literal

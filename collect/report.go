@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/plots"
@@ -36,16 +37,16 @@ func writeReports(ctx context.Context, dir string, st *study.Study, g *grid, s *
 		return err
 	}
 	r := &report{dir: dir, st: st, g: g, s: s, a: a, res: res, date: opt.Now().UTC().Format("2006-01-02 15:04:05 UTC"), version: opt.Version, figs: figs}
-	if err := writeWith(filepath.Join(dir, "study_summary.toml"), r.summaryTOML); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "study_summary.toml"), 0o644, false, r.summaryTOML); err != nil {
 		return err
 	}
-	if err := writeWith(filepath.Join(dir, "reports", "executive_summary.md"), r.markdown); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "reports", "executive_summary.md"), 0o644, false, r.markdown); err != nil {
 		return err
 	}
-	if err := writeWith(filepath.Join(dir, "reports", "detailed_analysis.html"), r.html); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "reports", "detailed_analysis.html"), 0o644, false, r.html); err != nil {
 		return err
 	}
-	return writeWith(filepath.Join(dir, "reports", "latex_figures", "aggregated_results.tex"), r.latex)
+	return atomicfile.Write(filepath.Join(dir, "reports", "latex_figures", "aggregated_results.tex"), 0o644, false, r.latex)
 }
 
 // drawFigures writes every figure into visualizations/ in the study's
@@ -86,7 +87,7 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		if errs[i] != nil {
 			return
 		}
-		if errs[i] = writeWith(filepath.Join(latex, f.Name+".pdf"), func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
+		if errs[i] = atomicfile.Write(filepath.Join(latex, f.Name+".pdf"), 0o644, false, func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
 			return
 		}
 		// The HTML report embeds a screen rendition: the 300-dpi files

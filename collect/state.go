@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
@@ -272,35 +273,5 @@ func writeIndex(dir string, g *grid, s *state) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(studydir.Data(dir), indexFile), b)
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so that a killed collect never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
-	return writeWith(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeWith writes path with fn through a temporary file and a rename.
-func writeWith(path string, fn func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(filepath.Join(studydir.Data(dir), indexFile), b, 0o644, false)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 	"github.com/gridstudy/gridstudy/internal/table"
@@ -50,7 +51,7 @@ func writeBoth(base string, schema table.Schema, rows func(fn func([]any) error)
 	if err != nil {
 		return err
 	}
-	return writeWith(base+".csv", func(w io.Writer) error {
+	return atomicfile.Write(base+".csv", 0o644, false, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		cw := csv.NewWriter(bw)
 		rec := make([]string, len(schema))
@@ -212,7 +213,7 @@ func nullNaN(v float64) any {
 }
 
 func writeSpread(path string, a *analysis) error {
-	return writeWith(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, false, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		head := []string{"metric", "model", "direction", "n_cells", "n_runs"}
 		head = append(head, statNames...)

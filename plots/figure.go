@@ -17,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 )
 
 // How the parameters a figure does not show are combined (Options.Marginal).
@@ -180,33 +182,12 @@ func (f *Figure) Save(dir string, formats []string) ([]string, error) {
 	var files []string
 	for _, format := range formats {
 		path := filepath.Join(dir, f.Name+"."+format)
-		if err := writeAtomic(path, func(w io.Writer) error { return f.Render(w, format) }); err != nil {
+		if err := atomicfile.Write(path, 0o644, false, func(w io.Writer) error { return f.Render(w, format) }); err != nil {
 			return files, err
 		}
 		files = append(files, path)
 	}
 	return files, nil
-}
-
-// writeAtomic writes path through a temporary file in the same folder.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // background fills c white (PNG canvases start white) and returns it

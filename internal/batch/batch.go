@@ -78,7 +78,7 @@ func Submit(ctx context.Context, c *slurm.Client, req Request) (submitted int, e
 		for _, part := range splitList(ids) {
 			spec := slurm.ArraySpec(part, req.Study.Slurm.MaxConcurrent)
 			name := slurm.ChunkName(k)
-			script := filepath.Join(req.Dir, "slurm", name+".sbatch")
+			script := slurm.ScriptPath(req.Dir, name)
 			if req.DryRun {
 				fmt.Fprintf(req.Out, "sbatch --parsable --array=%s %s\n", spec, script)
 				continue

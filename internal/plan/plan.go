@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
 	"github.com/gridstudy/gridstudy/internal/study"
@@ -57,7 +58,7 @@ func New(st *study.Study, dir string, lim slurm.Limits) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Study: st, Cells: cells, Runs: runs, RunsPerTask: 1, Dropped: total(st) - len(cells)}
-	if err := p.keepIndices(filepath.Join(dir, manifest.File)); err != nil {
+	if err := p.keepIndices(studydir.Manifest(dir)); err != nil {
 		return nil, err
 	}
 	if st.Slurm.RunsPerTask > 1 {
@@ -194,7 +195,7 @@ func (p *Plan) Write(dir, version, binary string) error {
 	// The layout file marks a complete plan: it goes first and comes back
 	// last, so a plan cut short (a full disk, a kill) leaves a study that
 	// submit, run and exec refuse rather than one whose tasks all fail.
-	layout := filepath.Join(abs, "slurm", slurm.LayoutFile)
+	layout := slurm.LayoutPath(abs)
 	if err := os.Remove(layout); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -202,7 +203,7 @@ func (p *Plan) Write(dir, version, binary string) error {
 	if err := p.Study.Encode(&resolved, version); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(abs, "study.toml"), []byte(resolved.String()), 0o644, true); err != nil {
+	if err := atomicfile.WriteBytes(studydir.StudyFilePath(abs), []byte(resolved.String()), 0o644, true); err != nil {
 		return err
 	}
 	// Scripts first: file creation waits behind the journal commit of the
@@ -210,7 +211,7 @@ func (p *Plan) Write(dir, version, binary string) error {
 	if err := p.writeScripts(abs, scripts); err != nil {
 		return err
 	}
-	if err := manifest.Write(filepath.Join(abs, manifest.File), p.Study, p.Runs); err != nil {
+	if err := manifest.Write(studydir.Manifest(abs), p.Study, p.Runs); err != nil {
 		return err
 	}
 	if binary != "" {
@@ -218,15 +219,15 @@ func (p *Plan) Write(dir, version, binary string) error {
 			return fmt.Errorf("copy gridstudy into the study: %w", err)
 		}
 	}
-	return writeAtomic(layout, p.Layout().Encode(), 0o644, true)
+	return atomicfile.WriteBytes(layout, p.Layout().Encode(), 0o644, true)
 }
 
 func (p *Plan) writeScripts(dir string, scripts []string) error {
 	// Scripts of chunks that no longer exist would resubmit stale runs.
-	old, _ := filepath.Glob(filepath.Join(dir, "slurm", "array_*.sbatch"))
+	old, _ := filepath.Glob(slurm.ScriptPath(dir, "array_*"))
 	keep := map[string]bool{}
 	for _, c := range p.Chunks {
-		keep[filepath.Join(dir, "slurm", c.Name+".sbatch")] = true
+		keep[slurm.ScriptPath(dir, c.Name)] = true
 	}
 	for _, f := range old {
 		if !keep[f] {
@@ -243,7 +244,7 @@ func (p *Plan) writeScripts(dir string, scripts []string) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem }()
-			errs <- writeAtomic(filepath.Join(dir, "slurm", c.Name+".sbatch"), []byte(scripts[i]), 0o755, false)
+			errs <- atomicfile.WriteBytes(slurm.ScriptPath(dir, c.Name), []byte(scripts[i]), 0o755, false)
 		}()
 	}
 	for range p.Chunks {
@@ -287,7 +288,7 @@ func (p *Plan) Scripts(dir, version string) ([]string, error) {
 // checkDir refuses to plan into a folder that holds something else: another
 // study, or files that are not a study's.
 func checkDir(dir, name string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "study.toml"))
+	b, err := os.ReadFile(studydir.StudyFilePath(dir))
 	if errors.Is(err, fs.ErrNotExist) {
 		entries, err := os.ReadDir(dir)
 		if err == nil && len(entries) > 0 {
@@ -298,61 +299,23 @@ func checkDir(dir, name string) error {
 	if err != nil {
 		return err
 	}
-	st, err := study.Parse(filepath.Join(dir, "study.toml"), string(b), dir, study.Overrides{})
+	st, err := study.Parse(studydir.StudyFilePath(dir), string(b), dir, study.Overrides{})
 	if err == nil && st.Name != name {
 		return fmt.Errorf("%s holds study %q, not %q: choose another -o", dir, st.Name, name)
 	}
 	return nil
 }
 
-func writeAtomic(path string, data []byte, mode os.FileMode, sync bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if sync {
-		if err := tmp.Sync(); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
+// copyBinary copies the gridstudy binary src to dst. It renames over the
+// old copy: a running job keeps its open inode.
 func copyBinary(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".gridstudy.*.tmp")
-	if err != nil {
+	return atomicfile.Write(dst, 0o755, false, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// Rename over the old copy: a running job keeps its open inode.
-	return os.Rename(tmp.Name(), dst)
+	})
 }

@@ -32,6 +32,16 @@ func (l Layout) Offset(k int) int { return k * l.Span() }
 // journal and in slurm/.
 func ChunkName(k int) string { return fmt.Sprintf("array_%03d", k) }
 
+// ScriptPath is the path of the array script of the chunk named name in
+// the study directory studyDir.
+func ScriptPath(studyDir, name string) string {
+	return filepath.Join(studyDir, "slurm", name+".sbatch")
+}
+
+// LayoutPath is the path of the layout file in the study directory
+// studyDir.
+func LayoutPath(studyDir string) string { return filepath.Join(studyDir, "slurm", LayoutFile) }
+
 // Locate returns the chunk and the task id within it that run index.
 func (l Layout) Locate(index int) (chunk, task int) {
 	chunk = index / l.Span()
@@ -56,7 +66,7 @@ var ErrIncompletePlan = errors.New("the plan is incomplete")
 // ReadLayout reads the layout that plan recorded in studyDir.
 func ReadLayout(studyDir string) (Layout, error) {
 	var l Layout
-	path := filepath.Join(studyDir, "slurm", LayoutFile)
+	path := LayoutPath(studyDir)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, fmt.Errorf("%s: %w (no slurm/%s): run gridstudy plan again", studyDir, ErrIncompletePlan, LayoutFile)

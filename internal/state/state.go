@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/lock"
 	"github.com/gridstudy/gridstudy/internal/manifest"
@@ -223,17 +224,5 @@ func saveCache(path string, cache map[string]string) error {
 	for _, n := range names {
 		b.WriteString(n + "\t" + cache[n] + "\n")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".status-cache.*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, []byte(b.String()), 0o644, false)
 }

@@ -3,7 +3,7 @@
 // the reports under reports/ and study_summary.toml.
 //
 // Collect reads the shards in parallel and streaming, keeps for each run its
-// latest ok attempt (else its latest attempt), aggregates each cell over its
+// result (its latest finished attempt, by package lifecycle), aggregates each cell over its
 // trials, and analyses the grid: the best cell per metric, outlier trials,
 // the sensitivity of each metric to each parameter and the differences
 // between models. A shard that cannot be used (truncated, from another

@@ -27,9 +27,10 @@ data/ (raw_results_all_trials, aggregated_results, statistical_summary,
 history), study_summary.toml, figures under visualizations/ and reports
 under reports/ (executive_summary.md, detailed_analysis.html, latex_figures/).
 
-For each run it keeps the latest ok attempt, else the latest attempt. A shard
-that cannot be used (truncated, from another study, column types that
-disagree with the study) is set aside and named with its reason; the rest is
+For each run it keeps its result, the latest finished attempt, as status
+and resume see it. A shard that cannot be used (truncated, from another
+study, column types that disagree with the study) is set aside and named
+with its reason, and its run counts that attempt as failed; the rest is
 collected. A second collect reads only the shards that arrived since the
 first. With --report-only, collect redraws the figures and reports from
 data/ without reading shards. Exit status 1 only when no shard could be read.`,

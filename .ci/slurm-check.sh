@@ -9,6 +9,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=slurm-paths.sh
+. "$here/slurm-paths.sh" # SLURM_CONF: the private test cluster
 say() { printf 'slurm-check: %s\n' "$*"; }
 fail() {
 	printf 'slurm-check: FAILED: %s\n' "$*" >&2

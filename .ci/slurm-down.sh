@@ -6,19 +6,17 @@
 #   .ci/slurm-down.sh --purge       also delete the controller's saved state, slurmd's
 #                                   spool and the logs (configuration and packages stay)
 #
-# Only the processes named in the daemons' pid files are signalled.
+# Only the processes named in the daemons' pid files (under $GRIDSTUDY_SLURM_DIR,
+# default /var/tmp/gridstudy-slurm; see slurm-paths.sh) are signalled.
 set -euo pipefail
-
-CTLD_PID=/run/slurmctld.pid
-SLURMD_PID=/run/slurmd.pid
-MUNGE_PID=/run/munge/munged.pid
-LOCK=/run/gridstudy-slurm.lock
 
 say() { printf 'slurm-down: %s\n' "$*"; }
 die() {
 	printf 'slurm-down: ERROR: %s\n' "$*" >&2
 	exit 1
 }
+# shellcheck source=slurm-paths.sh
+. "$(dirname "$0")/slurm-paths.sh"
 
 keep_munge=
 purge=
@@ -27,7 +25,7 @@ for a in "$@"; do
 	--keep-munge) keep_munge=1 ;;
 	--purge) purge=1 ;;
 	-h | --help)
-		sed -n '2,9s/^# \{0,1\}//p' "$0"
+		sed -n '2,10s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*) die "unknown argument '$a' (try --help)" ;;
@@ -35,42 +33,13 @@ for a in "$@"; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
+if [[ ! -d $SLURM_DIR ]]; then
+	say "$SLURM_DIR does not exist: no test cluster to stop"
+	exit 0
+fi
 
 exec 9>"$LOCK"
 flock -w 300 9 || die "another slurm-up/slurm-down holds $LOCK for over 300 s"
-
-pid_alive() {
-	local pid stat
-	[[ -r $1 ]] || return 1
-	pid=$(<"$1") || return 1
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[[ -r /proc/$pid/comm && $(<"/proc/$pid/comm") == "$2" ]] || return 1
-	# A killed daemon can stay a zombie for seconds here (PID 1 reaps it late).
-	stat=$(<"/proc/$pid/stat") || return 1
-	[[ ${stat##*) } != Z* ]]
-}
-
-stop_daemon() { # PIDFILE NAME
-	local pid i
-	if ! pid_alive "$1" "$2"; then
-		say "$2 is not running"
-		return 0
-	fi
-	pid=$(<"$1")
-	say "stopping $2 (pid $pid)"
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 150; i++)); do
-		pid_alive "$1" "$2" || return 0
-		sleep 0.1
-	done
-	say "$2 (pid $pid) ignored TERM for 15 s; sending KILL"
-	kill -KILL "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		pid_alive "$1" "$2" || return 0
-		sleep 0.1
-	done
-	die "$2 (pid $pid) survived KILL"
-}
 
 # Cancel the queue first so that no job step (slurmstepd) outlives slurmd.
 if pid_alive "$CTLD_PID" slurmctld && scontrol ping >/dev/null 2>&1; then
@@ -85,12 +54,14 @@ if pid_alive "$CTLD_PID" slurmctld && scontrol ping >/dev/null 2>&1; then
 		done
 	fi
 fi
+pid_alive "$SLURMD_PID" slurmd || say "slurmd is not running"
 stop_daemon "$SLURMD_PID" slurmd
+pid_alive "$CTLD_PID" slurmctld || say "slurmctld is not running"
 stop_daemon "$CTLD_PID" slurmctld
 [[ -n $keep_munge ]] || stop_daemon "$MUNGE_PID" munged
 
 if [[ -n $purge ]]; then
-	say "removing /var/spool/slurmctld, /var/spool/slurmd and /var/log/slurm"
-	rm -rf /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
+	say "removing $CTLD_STATE, $SLURMD_SPOOL and $LOG_DIR"
+	rm -rf "$CTLD_STATE" "$SLURMD_SPOOL" "$LOG_DIR"
 fi
 say "done"

@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Start (or verify) a single-node SLURM test cluster on this machine, as root.
+# Start (or verify) a single-node SLURM test cluster on this machine, as root,
+# from a private configuration folder: $GRIDSTUDY_SLURM_DIR (default
+# /var/tmp/gridstudy-slurm) holds slurm.conf, gres.conf, the controller's
+# state, slurmd's spool, the logs and the pid files. /etc/slurm is never
+# written, and the daemons listen on ports 6917/6918, not SLURM's defaults.
+# Clients reach the cluster with SLURM_CONF=$GRIDSTUDY_SLURM_DIR/slurm.conf
+# (the Makefile exports it for make test-slurm).
 #
-# Installs Debian's slurm-wlm and munge when missing, writes /etc/slurm/slurm.conf
-# and gres.conf for one node named after `hostname -s` (CPUs=8, RealMemory=16000,
-# four fake GPUs declared as gres on /dev/tty[0-3]), starts munged, slurmctld and
-# slurmd, and waits until the node is usable. Idempotent: when the cluster already
-# runs with the wanted configuration it only checks it and exits 0.
+# It refuses to run, changing nothing, when a slurmctld or slurmd that it did
+# not start runs on this machine (a contributor's real SLURM): such a daemon
+# reads another slurm.conf. The one exception is the test cluster that the
+# earlier version of this script started from /etc/slurm/slurm.conf (its first
+# line says "Written by .ci/slurm-up.sh"): that one is stopped, its jobs
+# cancelled, and the private cluster started instead. The file itself is left.
+#
+# Installs Debian's slurm-wlm and munge when missing, writes a configuration for
+# one node named after `hostname -s` (CPUs=8, RealMemory=16000, four fake GPUs
+# declared as gres on /dev/tty[0-3]), starts munged (key /etc/munge/munge.key),
+# slurmctld and slurmd, and waits until the node is usable. Idempotent: when the
+# cluster already runs with the wanted configuration it only checks it and exits 0.
 #
 # Environment (each optional; when the resulting slurm.conf differs from the one in
 # place, the running cluster is reconfigured, and restarted if that is not enough):
+#   GRIDSTUDY_SLURM_DIR    the cluster's folder (default /var/tmp/gridstudy-slurm)
 #   SLURM_MAX_ARRAY_SIZE   writes MaxArraySize=N (unset: SLURM's default, 1001)
 #   SLURM_MAX_ARRAY_TASKS  writes SchedulerParameters=max_array_tasks=N
 #   SLURM_MIN_JOB_AGE      writes MinJobAge=N seconds (unset: SLURM's default, 300)
 #   SLURM_UP_TIMEOUT       seconds to wait for the node to become idle (default 60)
 #
-# Stop it with .ci/slurm-down.sh. Logs: /var/log/slurm/{slurmctld,slurmd}.log.
+# Stop it with .ci/slurm-down.sh. Logs: $GRIDSTUDY_SLURM_DIR/log/{slurmctld,slurmd}.log.
 set -euo pipefail
-
-CONF_DIR=/etc/slurm
-LOG_DIR=/var/log/slurm
-CTLD_STATE=/var/spool/slurmctld
-SLURMD_SPOOL=/var/spool/slurmd
-CTLD_PID=/run/slurmctld.pid
-SLURMD_PID=/run/slurmd.pid
-MUNGE_KEY=/etc/munge/munge.key
-MUNGE_PID=/run/munge/munged.pid
-LOCK=/run/gridstudy-slurm.lock
-UP_TIMEOUT=${SLURM_UP_TIMEOUT:-60}
 
 say() { printf 'slurm-up: %s\n' "$*"; }
 die() {
@@ -39,8 +42,9 @@ die() {
 	done
 	exit 1
 }
-
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+# shellcheck source=slurm-paths.sh
+. "$(dirname "$0")/slurm-paths.sh"
+UP_TIMEOUT=${SLURM_UP_TIMEOUT:-60}
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages and starts daemons)"
 for v in SLURM_MAX_ARRAY_SIZE SLURM_MAX_ARRAY_TASKS SLURM_MIN_JOB_AGE; do
@@ -50,6 +54,23 @@ for v in SLURM_MAX_ARRAY_SIZE SLURM_MAX_ARRAY_TASKS SLURM_MIN_JOB_AGE; do
 done
 is_uint "$UP_TIMEOUT" || die "SLURM_UP_TIMEOUT must be a whole number of seconds"
 
+# ---------------------------------------------------------------- other SLURMs
+# A daemon reading any slurm.conf but ours belongs to someone else, except the
+# earlier test cluster (from /etc/slurm/slurm.conf, with our header).
+ours=$(readlink -m -- "$CONF")
+legacy=()
+while read -r pid name conf; do
+	[[ $conf == "$ours" ]] && continue
+	if is_legacy "$conf"; then
+		legacy+=("$pid:$name")
+		continue
+	fi
+	printf 'slurm-up: REFUSED: a %s (pid %s) runs on this machine with %s, which .ci/slurm-up.sh did not write.\n' "$name" "$pid" "$conf" >&2
+	printf 'slurm-up: The test cluster needs a machine (or a container) without another SLURM; nothing was changed.\n' >&2
+	exit 1
+done < <(slurm_daemons)
+
+install -d -m 0755 "$SLURM_DIR" "$SLURM_DIR/run" "$LOG_DIR" "$CTLD_STATE" "$SLURMD_SPOOL"
 # One run at a time: two concurrent calls would fight over the daemons. The daemons
 # are started with fd 9 closed, or they would hold the lock for their lifetime.
 exec 9>"$LOCK"
@@ -59,33 +80,28 @@ HOST=$(hostname -s)
 [[ -n $HOST ]] || die "hostname -s is empty"
 t_start=$SECONDS
 
-# pid_alive PIDFILE NAME: the pid in PIDFILE is a live process called NAME.
-pid_alive() {
-	local pid stat
-	[[ -r $1 ]] || return 1
-	pid=$(<"$1") || return 1
-	is_uint "$pid" || return 1
-	[[ -r /proc/$pid/comm && $(<"/proc/$pid/comm") == "$2" ]] || return 1
-	# A killed daemon can stay a zombie for seconds here (PID 1 reaps it late).
-	stat=$(<"/proc/$pid/stat") || return 1
-	[[ ${stat##*) } != Z* ]]
-}
-
-# stop_daemon PIDFILE NAME: TERM the daemon named in PIDFILE, wait up to 15 s.
-stop_daemon() {
-	local pid i
-	pid_alive "$1" "$2" || return 0
-	pid=$(<"$1")
-	say "stopping $2 (pid $pid)"
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 150; i++)); do
-		pid_alive "$1" "$2" || return 0
-		sleep 0.1
+if ((${#legacy[@]} > 0)); then
+	say "stopping the test cluster that the earlier slurm-up.sh started from $LEGACY_CONF (one-time migration to $SLURM_DIR)"
+	if SLURM_CONF=$LEGACY_CONF scontrol ping >/dev/null 2>&1; then
+		jobs=$(SLURM_CONF=$LEGACY_CONF squeue -h -o '%F' 2>/dev/null | sort -u | paste -sd' ' -) || jobs=
+		if [[ -n $jobs ]]; then
+			say "cancelling its jobs: $jobs"
+			# shellcheck disable=SC2086 # a list of numeric job ids
+			SLURM_CONF=$LEGACY_CONF scancel $jobs 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				[[ -z $(SLURM_CONF=$LEGACY_CONF squeue -h -t running,completing,configuring -o '%A' 2>/dev/null) ]] && break
+				sleep 0.2
+			done
+		fi
+	fi
+	for d in slurmd slurmctld; do # slurmd first: no step outlives its controller's view
+		for p in "${legacy[@]}"; do
+			if [[ ${p#*:} == "$d" ]]; then
+				stop_pid "${p%%:*}" "$d"
+			fi
+		done
 	done
-	say "$2 (pid $pid) ignored TERM for 15 s; sending KILL"
-	kill -KILL "$pid" 2>/dev/null || true
-	sleep 0.5
-}
+fi
 
 # ---------------------------------------------------------------- packages
 pkgs_missing() {
@@ -159,8 +175,6 @@ done
 [[ -n $munge_ok ]] || die "munge -n | unmunge fails: munged is not answering"
 
 # ---------------------------------------------------------------- config
-install -d -m 0755 "$CONF_DIR" "$LOG_DIR" "$CTLD_STATE" "$SLURMD_SPOOL"
-
 extra=""
 [[ -z ${SLURM_MAX_ARRAY_SIZE:-} ]] || extra+="MaxArraySize=$SLURM_MAX_ARRAY_SIZE"$'\n'
 [[ -z ${SLURM_MAX_ARRAY_TASKS:-} ]] || extra+="SchedulerParameters=max_array_tasks=$SLURM_MAX_ARRAY_TASKS"$'\n'
@@ -170,6 +184,8 @@ slurm_conf="# Written by .ci/slurm-up.sh: a single-node test cluster with 4 fake
 # Edits are overwritten on the next run of that script.
 ClusterName=gridstudy
 SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 SlurmUser=root
 AuthType=auth/munge
 CryptoType=crypto/munge
@@ -215,8 +231,8 @@ write_if_changed() { # FILE CONTENT
 		say "wrote $1"
 	fi
 }
-write_if_changed "$CONF_DIR/slurm.conf" "$slurm_conf"
-write_if_changed "$CONF_DIR/gres.conf" "$gres_conf"
+write_if_changed "$CONF" "$slurm_conf"
+write_if_changed "$SLURM_DIR/gres.conf" "$gres_conf"
 
 # ---------------------------------------------------------------- daemons
 # Value of KEY in `scontrol show config` (empty if slurmctld does not answer).
@@ -239,7 +255,7 @@ config_applied() {
 
 start_slurmctld() { # [extra args, e.g. -c]
 	say "starting slurmctld $*"
-	slurmctld "$@" 9>&- || die "slurmctld failed to start"
+	slurmctld -f "$CONF" "$@" 9>&- || die "slurmctld failed to start"
 	local i
 	for ((i = 0; i < 100; i++)); do
 		scontrol ping >/dev/null 2>&1 && return 0
@@ -251,7 +267,7 @@ start_slurmctld() { # [extra args, e.g. -c]
 
 start_slurmd() {
 	say "starting slurmd"
-	slurmd 9>&- || die "slurmd failed to start"
+	slurmd -f "$CONF" 9>&- || die "slurmd failed to start"
 }
 
 ctld_up=
@@ -322,4 +338,4 @@ if ((mas > 0)); then
 	fi
 fi
 
-say "cluster up in $((SECONDS - t_start))s: node $HOST $st, gres $gres, partitions $(sinfo -h -o '%P' | paste -sd, -), MaxArraySize=$(config_value MaxArraySize), MinJobAge=$(config_value MinJobAge)"
+say "cluster up in $((SECONDS - t_start))s: node $HOST $st, gres $gres, partitions $(sinfo -h -o '%P' | paste -sd, -), MaxArraySize=$(config_value MaxArraySize), MinJobAge=$(config_value MinJobAge), SLURM_CONF=$CONF"

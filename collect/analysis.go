@@ -21,13 +21,20 @@ type analysis struct {
 	// others are the metrics of other types (booleans and strings, and
 	// text for a metric whose type changed), by name: the tables count
 	// their values; no figure or analysis uses them.
-	others      table.Schema
-	maximize    map[string]bool
-	guessed     map[string]bool // direction guessed from the name
-	cells       []cellStats     // aligned with grid.cells
-	best        map[string]int  // metric -> cell index, absent when no cell has it
-	outliers    []outlier
-	outlierOf   map[int][]string // manifest position -> metrics
+	others table.Schema
+	// direction is, per metric and measure, plots.Maximize or
+	// plots.Minimize as the study (or, for the runner's measures, the
+	// runner) declares it, "" when undeclared: such a metric has
+	// statistics but no best cell, no ranking and no better model.
+	direction map[string]string
+	cells     []cellStats    // aligned with grid.cells
+	best      map[string]int // metric -> cell index, absent when no cell has it or no direction
+	outliers  []outlier
+	outlierOf map[int][]string // manifest position -> metrics
+	// noMetrics are the manifest positions of the ok runs that reported
+	// no metric at all: a command that forgot to write them, or wrote
+	// them where the runner does not look.
+	noMetrics   []int
 	sensitivity map[string]map[string]map[string]float64
 	comparisons []comparison
 	spread      []spreadRow
@@ -38,7 +45,11 @@ type analysis struct {
 type cellStats struct {
 	nOK, nFailed, nLost int
 	stats               map[string]summary // metric or measure -> summary over ok trials
-	tallies             map[string]tally   // other metric -> tally over ok trials
+	// nonFinite counts, per metric, the ok trials that reported NaN or
+	// ±Inf (a diverged run): they are left out of stats, and the run
+	// stays ok. Nil in the common cell without any.
+	nonFinite map[string]int
+	tallies   map[string]tally // other metric -> tally over ok trials
 }
 
 // outlier is one trial whose metric stands out of its cell.
@@ -52,12 +63,21 @@ type outlier struct {
 }
 
 // comparison is the difference between two models' means of one metric at
-// one setting of the parameters they share.
+// one setting of the parameters they share: pooled over each model's own
+// parameters, or (best) between each model's best cell at that setting.
 type comparison struct {
 	a, b, metric, setting string
+	best                  bool
+	cellA, cellB          int // the grid cells compared when best, else -1
 	meanA, meanB, diff    float64
 	se                    float64 // Welch standard error of diff, NaN under two trials a side
 	nA, nB                int
+}
+
+// significant reports whether the difference exceeds twice its standard
+// error (about 95 % confidence for a handful of trials or more).
+func (c comparison) significant() bool {
+	return isFinite(c.se) && math.Abs(c.diff) > 2*c.se
 }
 
 // spreadRow is one line of statistical_summary.csv.
@@ -68,35 +88,20 @@ type spreadRow struct {
 	cellMin, cellMax float64 // range of the cell means
 }
 
-// value is the metric or measure m of a kept attempt, if usable.
-func (r *runRec) value(m string) (float64, bool) {
-	if i, ok := runCol[m]; ok {
-		v, ok := r.vals[i].(float64)
-		return v, ok && isFinite(v)
-	}
-	v, ok := r.metrics[m]
-	return v, ok && isFinite(v)
-}
-
 func analyse(st *study.Study, g *grid, s *state) *analysis {
-	a := &analysis{maximize: map[string]bool{}, guessed: map[string]bool{}, best: map[string]int{}, outlierOf: map[int][]string{}}
+	a := &analysis{direction: map[string]string{}, best: map[string]int{}, outlierOf: map[int][]string{}}
 	a.metrics = displayOrder(st, s.metrics())
 	for _, c := range s.metricColumns() {
 		if c.Kind != table.Double {
 			a.others = append(a.others, c)
 		}
 	}
-	for _, m := range append(slices.Clone(a.metrics), measures...) {
-		switch {
-		case slices.Contains(st.Collect.Maximize, m):
-			a.maximize[m] = true
-		case slices.Contains(st.Collect.Minimize, m):
-		default:
-			a.maximize[m] = guessMaximize(m)
-			a.guessed[m] = true
+	all := append(slices.Clone(a.metrics), measures...)
+	for _, m := range all {
+		if d := metricInfo(st, m).Direction; d != "" {
+			a.direction[m] = d
 		}
 	}
-	all := append(slices.Clone(a.metrics), measures...)
 	a.cells = make([]cellStats, len(g.cells))
 	for ci, c := range g.cells {
 		cs := cellStats{stats: map[string]summary{}, tallies: map[string]tally{}}
@@ -106,29 +111,23 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 				cs.nLost++
 			case r.ok:
 				cs.nOK++
+				if !r.hasMetrics() {
+					a.noMetrics = append(a.noMetrics, pos)
+				}
+				for m, v := range r.numbers() {
+					if !isFinite(v) {
+						if cs.nonFinite == nil {
+							cs.nonFinite = map[string]int{}
+						}
+						cs.nonFinite[m]++
+					}
+				}
 			default:
 				cs.nFailed++
 			}
 		}
 		for _, m := range all {
-			var xs []float64
-			var at []int
-			for _, pos := range c.runs {
-				if r := s.runs[pos]; r != nil && r.ok {
-					if v, ok := r.value(m); ok {
-						xs = append(xs, v)
-						at = append(at, pos)
-					}
-				}
-			}
-			if !slices.Contains(measures, m) {
-				for i, z := range robustZ(xs) {
-					if math.Abs(z) > outlierZ {
-						a.outliers = append(a.outliers, outlier{pos: at[i], cell: ci, metric: m, value: xs[i], median: quantile(slices.Sorted(slices.Values(xs)), 0.5), z: z})
-						a.outlierOf[at[i]] = append(a.outlierOf[at[i]], m)
-					}
-				}
-			}
+			xs, _ := cellValues(s, c, m)
 			cs.stats[m] = summarize(xs)
 		}
 		for _, col := range a.others {
@@ -140,6 +139,9 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 		a.cells[ci] = cs
 	}
 	for _, m := range all {
+		if !a.judged(m) {
+			continue
+		}
 		best := -1
 		for ci, cs := range a.cells {
 			v := cs.stats[m].Mean
@@ -154,6 +156,8 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 			a.best[m] = best
 		}
 	}
+	slices.Sort(a.noMetrics)
+	a.findOutliers(g, s)
 	a.spread = spreadOf(g, s, a, all)
 	a.data, a.dataCell = plotData(st, g, s, a)
 	a.sensitivity = map[string]map[string]map[string]float64{}
@@ -167,6 +171,76 @@ func analyse(st *study.Study, g *grid, s *state) *analysis {
 	return a
 }
 
+// cellValues returns the finite values of metric or measure m of the ok
+// trials of cell c, in manifest order, with the manifest position of each.
+func cellValues(s *state, c *cell, m string) (xs []float64, at []int) {
+	for _, pos := range c.runs {
+		if r := s.runs[pos]; r != nil && r.ok {
+			if v, ok := r.value(m); ok {
+				xs = append(xs, v)
+				at = append(at, pos)
+			}
+		}
+	}
+	return xs, at
+}
+
+// findOutliers flags the trials whose metric stands out of their cell
+// (robustZ), one metric at a time: each cell is judged against the spread
+// of the metric pooled over the cells of its model, so the values of one
+// metric are all in memory at once, never those of every metric.
+func (a *analysis) findOutliers(g *grid, s *state) {
+	for _, m := range a.metrics {
+		vals := make([][]float64, len(g.cells))
+		at := make([][]int, len(g.cells))
+		byModel := map[string][][]float64{}
+		for ci, c := range g.cells {
+			vals[ci], at[ci] = cellValues(s, c, m)
+			byModel[c.model] = append(byModel[c.model], vals[ci])
+		}
+		pooled := map[string]float64{}
+		for model, groups := range byModel {
+			pooled[model] = pooledMAD(groups)
+		}
+		for ci, c := range g.cells {
+			xs := vals[ci]
+			z := robustZ(xs, pooled[c.model])
+			if z == nil {
+				continue
+			}
+			med := quantile(slices.Sorted(slices.Values(xs)), 0.5)
+			for i, pos := range at[ci] {
+				if math.Abs(z[i]) > outlierZ {
+					a.outliers = append(a.outliers, outlier{pos: pos, cell: ci, metric: m, value: xs[i], median: med, z: z[i]})
+					a.outlierOf[pos] = append(a.outlierOf[pos], m)
+				}
+			}
+		}
+	}
+}
+
+// nonFiniteCell is one cell where ok trials reported NaN or ±Inf for a
+// metric.
+type nonFiniteCell struct {
+	cell   int
+	metric string
+	n      int
+}
+
+// nonFiniteCells lists the cells with non-finite values, in grid order
+// and, within a cell, in display order of the metrics.
+func (a *analysis) nonFiniteCells() []nonFiniteCell {
+	var out []nonFiniteCell
+	for ci, cs := range a.cells {
+		for _, m := range a.metrics {
+			if n := cs.nonFinite[m]; n > 0 {
+				out = append(out, nonFiniteCell{cell: ci, metric: m, n: n})
+			}
+		}
+	}
+	return out
+}
+
 // tallyOf counts the values of the boolean or string metric col over the
 // ok trials among the runs at the manifest positions.
 func tallyOf(s *state, runs []int, col table.Column) tally {
@@ -178,7 +252,7 @@ func tallyOf(s *state, runs []int, col table.Column) tally {
 			continue
 		}
 		if col.Kind == table.Bool {
-			if v, ok := r.other[col.Name].(bool); ok {
+			if v, ok := r.boolMetric(col.Name); ok {
 				bools = append(bools, v)
 			}
 		} else if v, ok := r.text(col.Name); ok {
@@ -191,19 +265,51 @@ func tallyOf(s *state, runs []int, col table.Column) tally {
 	return tallyTexts(texts)
 }
 
-// better reports whether x is a better value of metric m than y.
+// judged reports whether metric m has a declared direction, so that one
+// value of it can be better than another.
+func (a *analysis) judged(m string) bool { return a.direction[m] != "" }
+
+// better reports whether x is a better value of metric m than y; never for
+// a metric without a declared direction, which has no better value.
 func (a *analysis) better(m string, x, y float64) bool {
-	if a.maximize[m] {
+	switch a.direction[m] {
+	case plots.Maximize:
 		return x > y
+	case plots.Minimize:
+		return x < y
 	}
-	return x < y
+	return false
 }
 
-// displayOrder lists the metrics the study names in [collect] first, in its
-// order, then the others alphabetically.
+// bestMetrics lists the metrics that have a best cell, in display order
+// (the runner's measures are not among them).
+func (a *analysis) bestMetrics() []string {
+	var out []string
+	for _, m := range a.metrics {
+		if _, ok := a.best[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// undeclared lists the metrics without a declared direction, in display
+// order.
+func (a *analysis) undeclared() []string {
+	var out []string
+	for _, m := range a.metrics {
+		if !a.judged(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// displayOrder lists the metrics the study declares in [collect] first, in
+// its order (study.Collect.Declared), then the others alphabetically.
 func displayOrder(st *study.Study, reported []string) []string {
 	var out []string
-	for _, m := range append(slices.Clone(st.Collect.Maximize), st.Collect.Minimize...) {
+	for _, m := range st.Collect.Declared() {
 		if slices.Contains(reported, m) && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
@@ -286,89 +392,14 @@ func plotScale(scale string, numeric []float64) string {
 	return plots.ScaleLinear
 }
 
-// plotData builds the figures' view of the aggregates: every cell with at
-// least one finished trial (cells never run are left out, so figures show
-// them as not run), and the mean ± std convergence curve of each cell.
-func plotData(st *study.Study, g *grid, s *state, a *analysis) (plots.Data, []int) {
-	d := plots.Data{Maximize: map[string]bool{}, Curves: map[string][]plots.Curve{}}
-	for i, col := range g.params {
-		d.Params = append(d.Params, plots.Param{Name: col.Name, Labels: g.labels[i], Numeric: g.numeric[i], Scale: plotScale(g.scales[i], g.numeric[i])})
-	}
-	if len(st.Models) > 0 {
-		d.Models = st.ModelNames()
-	}
-	d.Metrics = slices.Clone(a.metrics)
-	if _, ok := a.best["wall_s"]; ok {
-		// Run time is the cost axis of the Pareto plot.
-		d.Metrics = append(d.Metrics, "wall_s")
-	}
-	for _, m := range d.Metrics {
-		d.Maximize[m] = a.maximize[m]
-	}
-	at := make([]int, len(g.cells))
-	for ci, c := range g.cells {
-		cs := a.cells[ci]
-		at[ci] = -1
-		if cs.nOK+cs.nFailed == 0 {
-			continue
-		}
-		pc := plots.Cell{Model: c.model, Levels: c.levels, Metrics: map[string]plots.Stat{}, Failed: cs.nOK == 0}
-		for _, m := range d.Metrics {
-			if sm := cs.stats[m]; sm.N > 0 {
-				pc.Metrics[m] = plots.Stat{Mean: sm.Mean, Std: sm.Std, SEM: sm.SEM, CI95: ci95(sm.SEM, sm.N), N: sm.N}
-			}
-		}
-		at[ci] = len(d.Cells)
-		d.Cells = append(d.Cells, pc)
-	}
-	for ci, c := range g.cells {
-		if at[ci] < 0 {
-			continue
-		}
-		byName := map[string]map[int64][]float64{}
-		for _, pos := range c.runs {
-			if r := s.runs[pos]; r == nil || !r.ok {
-				continue
-			}
-			for _, h := range s.hist[pos] {
-				if !isFinite(h.value) {
-					continue
-				}
-				if byName[h.name] == nil {
-					byName[h.name] = map[int64][]float64{}
-				}
-				byName[h.name][h.step] = append(byName[h.name][h.step], h.value)
-			}
-		}
-		for _, name := range slices.Sorted(mapKeys(byName)) {
-			steps := byName[name]
-			cv := plots.Curve{Model: c.model, Cell: at[ci]}
-			keys := make([]int64, 0, len(steps))
-			for k := range steps {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				sm := summarize(steps[k])
-				lo, hi := sm.Mean, sm.Mean
-				if isFinite(sm.Std) {
-					lo, hi = sm.Mean-sm.Std, sm.Mean+sm.Std
-				}
-				cv.Steps = append(cv.Steps, float64(k))
-				cv.Mean = append(cv.Mean, sm.Mean)
-				cv.Lo = append(cv.Lo, lo)
-				cv.Hi = append(cv.Hi, hi)
-			}
-			d.Curves[name] = append(d.Curves[name], cv)
-		}
-	}
-	return d, at
-}
-
 // compareModels compares every pair of models at each setting of the
-// parameters they share. A model's trials at a setting are pooled over the
-// parameters only it sweeps: the comparison is then "model a as swept"
-// against "model b as swept", and the spread includes a's own parameters.
+// parameters they share, two ways. Pooled: a model's trials at a setting
+// are pooled over the parameters only it sweeps, "model a as swept"
+// against "model b as swept", good and bad values of its own parameters
+// alike. Best vs best: each model at its best cell of the setting (its
+// best own hyperparameters for that metric), which is what a user tuning
+// both would compare; made only when a model of the pair has parameters of
+// its own, since it is the pooled comparison otherwise.
 func compareModels(st *study.Study, g *grid, s *state, a *analysis) []comparison {
 	models := st.ModelNames()
 	var out []comparison
@@ -381,25 +412,64 @@ func compareModels(st *study.Study, g *grid, s *state, a *analysis) []comparison
 					shared = append(shared, pi)
 				}
 			}
-			for _, m := range a.metrics {
-				va, order := settingValues(g, s, ma, m, shared)
-				vb, _ := settingValues(g, s, mb, m, shared)
-				for _, key := range order {
-					xa, xb := va[key], vb[key]
-					if len(xa) == 0 || len(xb) == 0 {
+			own := len(st.ParamsFor(ma)) > len(shared) || len(st.ParamsFor(mb)) > len(shared)
+			settings, order := settingCells(g, shared)
+			for _, best := range []bool{false, true} {
+				if best && !own {
+					continue
+				}
+				for _, m := range a.metrics {
+					if best && !a.judged(m) {
+						// No best cell without a direction.
 						continue
 					}
-					sa, sb := summarize(xa), summarize(xb)
-					c := comparison{a: ma, b: mb, metric: m, setting: key, meanA: sa.Mean, meanB: sb.Mean, diff: sa.Mean - sb.Mean, se: math.NaN(), nA: sa.N, nB: sb.N}
-					if sa.N > 1 && sb.N > 1 {
-						c.se = math.Sqrt(sa.Std*sa.Std/float64(sa.N) + sb.Std*sb.Std/float64(sb.N))
+					for _, key := range order {
+						if c, ok := a.compareAt(g, s, m, key, settings[key], ma, mb, best); ok {
+							out = append(out, c)
+						}
 					}
-					out = append(out, c)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// compareAt compares models ma and mb in metric m among the cells of one
+// setting, pooled or best vs best; ok is false when a model has no value.
+func (a *analysis) compareAt(g *grid, s *state, m, setting string, cells []int, ma, mb string, best bool) (comparison, bool) {
+	c := comparison{a: ma, b: mb, metric: m, setting: setting, best: best, se: math.NaN()}
+	values := func(model string) ([]float64, int) {
+		var xs []float64
+		pick := -1
+		for _, ci := range cells {
+			if g.cells[ci].model != model {
+				continue
+			}
+			if !best {
+				v, _ := cellValues(s, g.cells[ci], m)
+				xs = append(xs, v...)
+			} else if mean := a.cells[ci].stats[m].Mean; isFinite(mean) && (pick < 0 || a.better(m, mean, a.cells[pick].stats[m].Mean)) {
+				pick = ci
+			}
+		}
+		if pick >= 0 {
+			xs, _ = cellValues(s, g.cells[pick], m)
+		}
+		return xs, pick
+	}
+	xa, pa := values(ma)
+	xb, pb := values(mb)
+	if len(xa) == 0 || len(xb) == 0 {
+		return c, false
+	}
+	sa, sb := summarize(xa), summarize(xb)
+	c.cellA, c.cellB = pa, pb
+	c.meanA, c.meanB, c.diff, c.nA, c.nB = sa.Mean, sb.Mean, sa.Mean-sb.Mean, sa.N, sb.N
+	if sa.N > 1 && sb.N > 1 {
+		c.se = math.Sqrt(sa.Std*sa.Std/float64(sa.N) + sb.Std*sb.Std/float64(sb.N))
+	}
+	return c, true
 }
 
 func hasParam(st *study.Study, model, name string) bool {
@@ -411,38 +481,32 @@ func hasParam(st *study.Study, model, name string) bool {
 	return false
 }
 
-// settingValues pools the ok trial values of metric m of model's cells by
-// their setting of the shared parameters; order lists settings as first met.
-func settingValues(g *grid, s *state, model, m string, shared []int) (map[string][]float64, []string) {
-	vals := map[string][]float64{}
+// settingCells groups the grid cells by their values of the shared
+// parameters ("nphotons=1e6, n_images=512"); order lists the settings as
+// first met in the grid.
+func settingCells(g *grid, shared []int) (map[string][]int, []string) {
+	cells := map[string][]int{}
 	var order []string
-	for _, c := range g.cells {
-		if c.model != model {
-			continue
-		}
+	for ci, c := range g.cells {
 		parts := make([]string, len(shared))
 		for k, pi := range shared {
 			parts[k] = g.params[pi].Name + "=" + formatValue(c.values[pi])
 		}
 		key := strings.Join(parts, ", ")
-		if _, ok := vals[key]; !ok {
+		if _, ok := cells[key]; !ok {
 			order = append(order, key)
-			vals[key] = nil
 		}
-		for _, pos := range c.runs {
-			if r := s.runs[pos]; r != nil && r.ok {
-				if v, ok := r.value(m); ok {
-					vals[key] = append(vals[key], v)
-				}
-			}
-		}
+		cells[key] = append(cells[key], ci)
 	}
-	return vals, order
+	return cells, order
 }
 
 // ranked returns the indices of cells with a finite mean of m, best first
-// (ties in grid order).
+// (ties in grid order); none for a metric without a declared direction.
 func (a *analysis) ranked(m string) []int {
+	if !a.judged(m) {
+		return nil
+	}
 	var idx []int
 	for ci, cs := range a.cells {
 		if isFinite(cs.stats[m].Mean) {

@@ -113,6 +113,11 @@ func Collect(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("collect %s: %w", dir, err)
 	}
 	g := newGrid(st, entries)
+	// The grid has each cell's parameter values: a map per run would
+	// only hold memory from here on.
+	for i := range entries {
+		entries[i].Params = nil
+	}
 	start := time.Now()
 	res := &Result{Runs: len(entries), Cells: len(g.cells)}
 	var s *state
@@ -127,8 +132,16 @@ func Collect(ctx context.Context, dir string, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("collect %s: %w", dir, err)
 		}
 	}
+	var stageWarnings []string
+	if !opt.ReportOnly {
+		// After-runs stages' metrics go on their runs' rows (stages.go).
+		if stageWarnings, err = attachStageMetrics(dir, g, s); err != nil {
+			return nil, fmt.Errorf("collect %s: %w", dir, err)
+		}
+	}
 	res.SetAside = s.bad
 	_, res.Warnings = s.retyped()
+	res.Warnings = append(res.Warnings, stageWarnings...)
 	if !slices.ContainsFunc(s.runs, func(r *runRec) bool { return r != nil && !r.aside }) {
 		return res, fmt.Errorf("collect %s: %w (%d shard files, %d set aside)", dir, ErrNothingRead, res.Shards, len(s.bad))
 	}

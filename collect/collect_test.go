@@ -80,7 +80,7 @@ func writeShard(t *testing.T, dir string, e manifest.Entry, attempt int, status 
 		exit = int64(1)
 	}
 	row := []any{e.RunID, e.CellID, e.Model, int64(e.Trial), e.Seed, int64(attempt), status, exit, nil,
-		10.0 + float64(e.Index), 9.5, 100.0, nil, "node1", nil, nil, nil, start, start.Add(10 * time.Second), nil, int64(0), "test",
+		10.0 + float64(e.Index), 9.5, 100.0, nil, "node1", nil, nil, nil, start, start.Add(10 * time.Second), nil, int64(0), "test", nil,
 		e.Params["x"], e.Params["y"]}
 	for _, m := range names {
 		row = append(row, metrics[m])
@@ -317,11 +317,11 @@ func TestAggregatesKnownValues(t *testing.T) {
 	if len(rrows) != 31 {
 		t.Errorf("raw rows = %d, want 31 (all runs but the lost one)", len(rrows))
 	}
-	// The outlier, trial 4 of the first cell, is flagged.
+	// Trial 4 of the first cell stands far out, but four trials are too
+	// few to tell an outlier from noise (outlierMinN): none is flagged.
 	for _, r := range rrows {
-		flag := r[raw.Index(outlierColumn)]
-		if want := r[raw.Index("run_id")] == entries[3].RunID; (flag != nil) != want {
-			t.Errorf("run %v: outlier_metrics = %v, want flagged %v", r[raw.Index("run_id")], flag, want)
+		if flag := r[raw.Index(outlierColumn)]; flag != nil {
+			t.Errorf("run %v: outlier_metrics = %v, want none flagged in cells of 4 trials", r[raw.Index("run_id")], flag)
 		}
 	}
 }

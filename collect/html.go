@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -38,19 +40,34 @@ type htmlView struct {
 	TopN                int
 	Top                 []htmlTop
 	Sensitivity         []htmlShare
+	ComparisonNote      string
+	SignificantNote     string
 	Pairs               []htmlPair
+	Significant         []htmlSignificant
 	Comparisons         []htmlComparison
-	Warnings            string
-	FigureGroups        []htmlFigureGroup
-	Surfaces            []htmlLink
-	ModelColumn         bool
-	Params, Metrics     []string // headers of the cell table
-	Cells               []htmlCell
-	CellsCut            bool
-	OutlierZ            float64
-	Outliers            []htmlOutlier
-	Failures            []htmlFailure
-	Shards              []BadShard
+	// NoMetrics names the ok runs that reported no metric; "" for none.
+	NoMetrics string
+	// NoBest replaces the table of best cells when it would be empty.
+	NoBest string
+	// Undeclared names the metrics without a declared direction (after
+	// "Direction not declared:"); "" for none. Spread are their
+	// statistics, as the executive summary shows them.
+	Undeclared, UndeclaredNote string
+	Spread                     []htmlSpread
+	// NonFiniteLine summarises NonFinite; "" for none.
+	NonFiniteLine, NonFiniteText string
+	NonFinite                    []htmlNonFinite
+	Warnings                     string
+	FigureGroups                 []htmlFigureGroup
+	Surfaces                     []htmlLink
+	ModelColumn                  bool
+	Params, Metrics              []string // headers of the cell table; Metrics ends with wall_s
+	Cells                        []htmlCell
+	CellsCut                     bool
+	OutlierNote                  string
+	Outliers                     []htmlOutlier
+	Failures                     []htmlFailure
+	Shards                       []BadShard
 }
 
 // htmlNum is a numeric table cell: its text, and the exact value it sorts
@@ -64,10 +81,18 @@ func numCell(v float64) htmlNum {
 	return htmlNum{V: fmt.Sprintf("%g", v), Text: num(v)}
 }
 
+// pctCell is a relative difference as a numeric table cell.
+func pctCell(v float64) htmlNum {
+	if !isFinite(v) {
+		return htmlNum{Text: "–"}
+	}
+	return htmlNum{V: fmt.Sprintf("%g", v), Text: signedPct(v)}
+}
+
 type htmlBest struct {
 	Metric, Judged, Cell string
 	Mean, Std            htmlNum
-	N                    int
+	N, NonFinite         int
 }
 
 type htmlTop struct {
@@ -79,7 +104,7 @@ type htmlRank struct {
 	Rank           int
 	Cell           string
 	Mean, Std, SEM htmlNum
-	N              int
+	N, NonFinite   int
 }
 
 // htmlShare is one bar of the sensitivity table: a parameter's share, or
@@ -90,16 +115,38 @@ type htmlShare struct {
 	V, Width, Pct        string
 }
 
+// htmlPair is one line of the model comparison. ABetter, ASig and BSig
+// are counts, or "–" for a metric without a declared direction.
 type htmlPair struct {
-	A, B, Metric                   string
-	Settings, ABetter, Significant int
-	MeanDiff                       htmlNum
+	Kind, A, B, Metric  string
+	Settings            int
+	ABetter, ASig, BSig string
+	MeanDiff, Rel       htmlNum
+}
+
+// htmlSpread is one metric without a declared direction (of one model):
+// its statistics over every ok trial and the range of its cell means.
+type htmlSpread struct {
+	Metric, Model               string
+	N, Cells                    int
+	Mean, Std, Min, Median, Max htmlNum
+	CellMin, CellMax            htmlNum
+}
+
+type htmlSignificant struct {
+	Metric, Setting, Better, CellA, CellB string
+	Diff, Rel                             htmlNum
 }
 
 type htmlComparison struct {
-	A, B, Metric, Setting  string
-	MeanA, MeanB, Diff, SE htmlNum
-	NA, NB                 int
+	Kind, A, B, Metric, Setting, CellA, CellB string
+	MeanA, MeanB, Diff, SE                    htmlNum
+	NA, NB                                    int
+}
+
+type htmlNonFinite struct {
+	Metric, Cell string
+	N, OK        int
 }
 
 type htmlFigureGroup struct {
@@ -144,22 +191,34 @@ func (r *report) htmlView() *htmlView {
 		Name: r.st.Name, Date: r.date, Version: r.version,
 		Runs: r.res.Runs, CellCount: len(r.g.cells), OK: r.a.ok, Failed: r.a.failed, Lost: r.a.lost,
 		Hours: num(r.runtimeHours()), TopN: topN, ModelColumn: len(r.st.Models) > 0,
-		Warnings: strings.Join(r.res.Warnings, "; "), OutlierZ: outlierZ, Shards: r.s.bad,
+		Warnings: strings.Join(r.res.Warnings, "; "), OutlierNote: outlierNote, Shards: r.s.bad,
+		ComparisonNote: comparisonNote, SignificantNote: significantNote, NoMetrics: r.noMetricsLine(), NonFiniteText: nonFiniteText,
+		Undeclared: r.undeclaredLine(), UndeclaredNote: undeclaredNote, NoBest: noBestText,
 	}
-	for _, m := range r.a.metrics {
-		if ci, ok := r.a.best[m]; ok {
-			sm := r.a.cells[ci].stats[m]
-			v.Best = append(v.Best, htmlBest{Metric: m, Judged: r.dirNote(m), Cell: r.paramsOf(ci), Mean: numCell(sm.Mean), Std: numCell(sm.Std), N: sm.N})
+	for _, row := range r.undeclaredSpread() {
+		v.Spread = append(v.Spread, htmlSpread{Metric: r.metricTitle(row.metric), Model: row.model, N: row.all.N, Cells: row.nCells,
+			Mean: numCell(row.all.Mean), Std: numCell(row.all.Std), Min: numCell(row.all.Min), Median: numCell(row.all.Median), Max: numCell(row.all.Max),
+			CellMin: numCell(row.cellMin), CellMax: numCell(row.cellMax)})
+	}
+	if nf := r.a.nonFiniteCells(); len(nf) > 0 {
+		v.NonFiniteLine = nonFiniteLine(nf)
+		for _, c := range nf {
+			v.NonFinite = append(v.NonFinite, htmlNonFinite{Metric: c.metric, Cell: r.paramsOf(c.cell), N: c.n, OK: r.a.cells[c.cell].nOK})
 		}
 	}
-	for _, m := range r.a.metrics {
-		top := htmlTop{Metric: m, Judged: r.dirNote(m)}
+	for _, m := range r.a.bestMetrics() {
+		ci := r.a.best[m]
+		sm := r.a.cells[ci].stats[m]
+		v.Best = append(v.Best, htmlBest{Metric: r.metricTitle(m), Judged: r.dirNote(m), Cell: r.paramsOf(ci), Mean: numCell(sm.Mean), Std: numCell(sm.Std), N: sm.N, NonFinite: r.a.cells[ci].nonFinite[m]})
+	}
+	for _, m := range r.a.bestMetrics() {
+		top := htmlTop{Metric: r.metricTitle(m), Judged: r.dirNote(m)}
 		for i, ci := range r.a.ranked(m) {
 			if i == topN {
 				break
 			}
 			sm := r.a.cells[ci].stats[m]
-			top.Rows = append(top.Rows, htmlRank{Rank: i + 1, Cell: r.paramsOf(ci), Mean: numCell(sm.Mean), Std: numCell(sm.Std), SEM: numCell(sm.SEM), N: sm.N})
+			top.Rows = append(top.Rows, htmlRank{Rank: i + 1, Cell: r.paramsOf(ci), Mean: numCell(sm.Mean), Std: numCell(sm.Std), SEM: numCell(sm.SEM), N: sm.N, NonFinite: r.a.cells[ci].nonFinite[m]})
 		}
 		v.Top = append(v.Top, top)
 	}
@@ -174,14 +233,26 @@ func (r *report) htmlView() *htmlView {
 		v.Sensitivity = append(v.Sensitivity, share(row, "", true, row.rest))
 	}
 	for _, s := range r.pairSummaries() {
-		v.Pairs = append(v.Pairs, htmlPair{A: s.a, B: s.b, Metric: s.metric, Settings: s.settings, ABetter: s.aBetter, Significant: s.significant, MeanDiff: numCell(s.meanDiff)})
+		v.Pairs = append(v.Pairs, htmlPair{Kind: kind(s.best), A: s.a, B: s.b, Metric: r.metricJudged(s.metric), Settings: s.settings,
+			ABetter: countIfJudged(s.aBetter, s.judged), ASig: countIfJudged(s.aSignificant, s.judged), BSig: countIfJudged(s.bSignificant, s.judged), MeanDiff: numCell(s.meanDiff), Rel: pctCell(s.relDiff)})
+	}
+	for i, d := range r.significantDiffs() {
+		if i == htmlRowsMax {
+			break
+		}
+		v.Significant = append(v.Significant, htmlSignificant{Metric: r.metricJudged(d.metric), Setting: d.setting, Better: orDash(d.better),
+			CellA: r.atBest(d.cellA, d.meanA, d.nA), CellB: r.atBest(d.cellB, d.meanB, d.nB), Diff: numCell(d.diff), Rel: pctCell(relative(d.diff, math.Abs(d.meanB)))})
 	}
 	for i, c := range r.a.comparisons {
 		if i == htmlRowsMax {
 			break
 		}
-		v.Comparisons = append(v.Comparisons, htmlComparison{A: c.a, B: c.b, Metric: c.metric, Setting: c.setting,
-			MeanA: numCell(c.meanA), MeanB: numCell(c.meanB), Diff: numCell(c.diff), SE: numCell(c.se), NA: c.nA, NB: c.nB})
+		hc := htmlComparison{Kind: kind(c.best), A: c.a, B: c.b, Metric: c.metric, Setting: c.setting,
+			MeanA: numCell(c.meanA), MeanB: numCell(c.meanB), Diff: numCell(c.diff), SE: numCell(c.se), NA: c.nA, NB: c.nB}
+		if c.best {
+			hc.CellA, hc.CellB = r.paramsOf(c.cellA), r.paramsOf(c.cellB)
+		}
+		v.Comparisons = append(v.Comparisons, hc)
 	}
 	for _, grp := range figureGroups {
 		g := htmlFigureGroup{Title: grp.title}
@@ -204,7 +275,10 @@ func (r *report) htmlView() *htmlView {
 	for _, c := range r.g.params {
 		v.Params = append(v.Params, c.Name)
 	}
-	v.Metrics = r.a.metrics
+	cellMetrics := append(slices.Clone(r.a.metrics), "wall_s")
+	for _, m := range cellMetrics {
+		v.Metrics = append(v.Metrics, r.metricTitle(m))
+	}
 	for ci, c := range r.g.cells {
 		if ci == htmlRowsMax {
 			v.CellsCut = true
@@ -215,17 +289,17 @@ func (r *report) htmlView() *htmlView {
 		for _, x := range c.values {
 			row.Values = append(row.Values, htmlNum{V: csvValue(x), Text: formatValue(x)})
 		}
-		for _, m := range append(append([]string{}, r.a.metrics...), "wall_s") {
-			sm := cs.stats[m]
+		for _, m := range cellMetrics {
+			sm, note := cs.stats[m], nonFiniteNote(cs.nonFinite[m])
 			if sm.N == 0 {
-				row.Stats = append(row.Stats, htmlNum{Text: "–"})
+				row.Stats = append(row.Stats, htmlNum{Text: "–" + note})
 				continue
 			}
 			txt := num(sm.Mean)
 			if isFinite(sm.Std) {
 				txt += " ± " + num(sm.Std)
 			}
-			row.Stats = append(row.Stats, htmlNum{V: fmt.Sprintf("%g", sm.Mean), Text: txt})
+			row.Stats = append(row.Stats, htmlNum{V: fmt.Sprintf("%g", sm.Mean), Text: txt + note})
 		}
 		v.Cells = append(v.Cells, row)
 	}

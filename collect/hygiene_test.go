@@ -34,8 +34,8 @@ const (
 )
 
 // hygieneStudy has a string parameter whose values are markup and a
-// formula, a parameter with a negative value, and (in its shards) a metric
-// whose name is markup.
+// formula, a parameter with a negative value, and (in its shards) two
+// metrics whose names are markup: one it declares, one it does not.
 const hygieneStudy = `name = "hygiene"
 trials = 2
 seed = 3
@@ -46,7 +46,7 @@ values = ["` + xssScript + `", "=1+2"]
 [params.n]
 values = [-1, 2]
 [collect]
-maximize = ["psnr"]
+maximize = ["psnr", "` + xssImg + `"]
 [plots]
 formats = ["png"]
 `
@@ -61,7 +61,7 @@ func hygieneDir(t *testing.T) (string, *Result) {
 	dir, entries := d.Path, plantest.Entries(t, d)
 	for i, e := range entries {
 		n := float64(e.Params["n"].(int64))
-		metrics := map[string]float64{"psnr": n*1.5 + float64(e.Trial)/4, xssImg: 0.25 * float64(i+1)}
+		metrics := map[string]float64{"psnr": n*1.5 + float64(e.Trial)/4, xssImg: 0.25 * float64(i+1), xssScript: float64(i)}
 		if i == len(entries)-1 {
 			hygieneShard(t, dir, e, shard.StatusFailed, nil)
 			if err := os.MkdirAll(filepath.Join(dir, e.Dir), 0o755); err != nil {
@@ -138,12 +138,19 @@ func TestReportHygiene(t *testing.T) {
 			t.Errorf("parameter_space.n = %#v, want integers", got.Parameters["n"])
 		}
 		psnr := got.Best["psnr"]
-		if psnr.Direction != "maximize" || psnr.Guessed || psnr.N != 2 || psnr.Score != 3.375 || psnr.Params["n"] != int64(2) || psnr.CellID == "" {
+		if psnr.Direction != "maximize" || psnr.N != 2 || psnr.Score != 3.375 || psnr.Params["n"] != int64(2) || psnr.CellID == "" {
 			t.Errorf("best_parameters.psnr = %+v", psnr)
 		}
-		img, ok := got.Best[xssImg]
-		if !ok || img.Direction != "maximize" || !img.Guessed || img.Params["tag"] == nil {
-			t.Errorf("best_parameters.%q = %+v, %v: want its direction guessed", xssImg, img, ok)
+		if img := got.Best[xssImg]; img.Direction != "maximize" || img.Params["tag"] != "=1+2" {
+			t.Errorf("best_parameters.%q = %+v", xssImg, img)
+		}
+		// The metric the study declares no direction for has no best
+		// cell: it is listed instead.
+		if b, ok := got.Best[xssScript]; ok {
+			t.Errorf("best_parameters.%q = %+v: want none, its direction is not declared", xssScript, b)
+		}
+		if !slices.Equal(s.Undeclared, []string{xssScript}) {
+			t.Errorf("study_metadata.metrics_without_direction = %q, want [%q]", s.Undeclared, xssScript)
 		}
 		// The runner's own measures have a best cell too: one ok trial
 		// leaves the std undefined, which TOML spells nan.
@@ -175,7 +182,9 @@ func TestReportHygiene(t *testing.T) {
 		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
 			`<th>&lt;img src=x onerror=alert(1)&gt;</th>`, `data-v="&lt;script&gt;alert(1)&lt;/script&gt;"`,
 			"=1&#43;2", "<h1>hygiene</h1>", `<td data-v="-1">-1</td>`, "data:image/png;base64,iVBOR",
-			"<code>0123456789ab_t1.a1.parquet</code>", "<script>document.querySelectorAll('table.sortable th')"} {
+			"<code>0123456789ab_t1.a1.parquet</code>", "<script>document.querySelectorAll('table.sortable th')",
+			`<p class="warn">Direction not declared: &lt;script&gt;alert(1)&lt;/script&gt; — statistics only`,
+			`<h2 id="undeclared">Metrics without a declared direction</h2>`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("detailed_analysis.html lacks %q", want)
 			}

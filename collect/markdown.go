@@ -3,6 +3,7 @@ package collect
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -13,6 +14,9 @@ const topN = 5
 // executive summary; the HTML report lists them all.
 const listMax = 50
 
+// idsMax bounds the run ids that a report names on one line.
+const idsMax = 20
+
 // markdown writes reports/executive_summary.md.
 func (r *report) markdown(w io.Writer) error {
 	b := &strings.Builder{}
@@ -21,24 +25,57 @@ func (r *report) markdown(w io.Writer) error {
 	p("Collected %s by gridstudy %s.\n\n", mdEscape(r.date), mdEscape(r.version))
 	p("- **Runs:** %d in %d cells — %d ok, %d failed, %d lost (no usable shard)\n", r.res.Runs, len(r.g.cells), r.a.ok, r.a.failed, r.a.lost)
 	p("- **Run time:** %s hours in total\n", num(r.runtimeHours()))
-	p("- **Shards set aside:** %d\n\n", len(r.s.bad))
+	p("- **Shards set aside:** %d\n", len(r.s.bad))
+	if nf := r.a.nonFiniteCells(); len(nf) > 0 {
+		p("- **Non-finite values:** %s — see below\n", mdEscape(nonFiniteLine(nf)))
+	}
+	if line := r.noMetricsLine(); line != "" {
+		p("- **No metrics:** %s\n", mdEscape(line))
+	}
+	if line := r.undeclaredLine(); line != "" {
+		p("- **Direction not declared:** %s\n", mdEscape(line))
+	}
+	p("\n")
 
-	p("## Best cell per metric\n\n| metric | judged | mean | std | n | cell |\n|---|---|---|---|---|---|\n")
-	for _, m := range r.a.metrics {
-		if ci, ok := r.a.best[m]; ok {
+	p("## Best cell per metric\n\n")
+	best := r.a.bestMetrics()
+	if len(best) == 0 {
+		p("%s\n", noBestText)
+	} else {
+		p("| metric | judged | mean | std | n | cell |\n|---|---|---|---|---|---|\n")
+		for _, m := range best {
+			ci := r.a.best[m]
 			sm := r.a.cells[ci].stats[m]
-			p("| %s | %s | %s | %s | %d | %s |\n", mdEscape(m), r.dirNote(m), num(sm.Mean), num(sm.Std), sm.N, mdEscape(r.paramsOf(ci)))
+			p("| %s | %s | %s | %s | %d%s | %s |\n", mdEscape(r.metricTitle(m)), r.dirNote(m), num(sm.Mean), num(sm.Std), sm.N, nonFiniteNote(r.a.cells[ci].nonFinite[m]), mdEscape(r.paramsOf(ci)))
 		}
 	}
-	p("\n## Top %d cells per metric\n", topN)
-	for _, m := range r.a.metrics {
-		p("\n### %s (%s)\n\n| rank | cell | mean | std | n |\n|---|---|---|---|---|\n", mdEscape(m), r.dirNote(m))
+	if len(best) > 0 {
+		p("\n## Top %d cells per metric\n", topN)
+	}
+	for _, m := range best {
+		p("\n### %s (%s)\n\n| rank | cell | mean | std | n |\n|---|---|---|---|---|\n", mdEscape(r.metricTitle(m)), r.dirNote(m))
 		for i, ci := range r.a.ranked(m) {
 			if i == topN {
 				break
 			}
 			sm := r.a.cells[ci].stats[m]
-			p("| %d | %s | %s | %s | %d |\n", i+1, mdEscape(r.paramsOf(ci)), num(sm.Mean), num(sm.Std), sm.N)
+			p("| %d | %s | %s | %s | %d%s |\n", i+1, mdEscape(r.paramsOf(ci)), num(sm.Mean), num(sm.Std), sm.N, nonFiniteNote(r.a.cells[ci].nonFinite[m]))
+		}
+	}
+	if rows := r.undeclaredSpread(); len(rows) > 0 {
+		p("\n## Metrics without a declared direction\n\n%s\n\n", undeclaredNote)
+		p("| metric | runs | mean | std | min | median | max | cells | cell means from | to |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for i, row := range rows {
+			if i == listMax {
+				p("\n%d more in detailed_analysis.html and data/statistical_summary.csv.\n", len(rows)-listMax)
+				break
+			}
+			who := r.metricTitle(row.metric)
+			if row.model != "" {
+				who += " — " + row.model
+			}
+			p("| %s | %d | %s | %s | %s | %s | %s | %d | %s | %s |\n", mdEscape(who), row.all.N, num(row.all.Mean), num(row.all.Std), num(row.all.Min), num(row.all.Median), num(row.all.Max),
+				row.nCells, num(row.cellMin), num(row.cellMax))
 		}
 	}
 	p("\n## Sensitivity\n\nShare of the variance between cell means that each parameter's main effect explains; the rest is interaction and noise.\n\n")
@@ -54,13 +91,35 @@ func (r *report) markdown(w io.Writer) error {
 		p("- **%s:** %s; interaction and noise %s\n", who, strings.Join(parts, ", "), pct(row.rest))
 	}
 	if ps := r.pairSummaries(); len(ps) > 0 {
-		p("\n## Model comparison\n\nPer setting of the parameters both models sweep: difference of the means over trials (a − b); significant where it exceeds twice its standard error.\n\n")
-		p("| a − b | metric | settings | a better | significant | mean difference |\n|---|---|---|---|---|---|\n")
+		p("\n## Model comparison\n\n%s\n\n", comparisonNote)
+		p("| comparison | a − b | metric | settings | a better | significant: a better | significant: b better | mean difference | relative |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, s := range ps {
-			p("| %s − %s | %s | %d | %d | %d | %s |\n", mdEscape(s.a), mdEscape(s.b), mdEscape(s.metric), s.settings, s.aBetter, s.significant, num(s.meanDiff))
+			p("| %s | %s − %s | %s | %d | %s | %s | %s | %s | %s |\n", kind(s.best), mdEscape(s.a), mdEscape(s.b), mdEscape(r.metricJudged(s.metric)), s.settings,
+				countIfJudged(s.aBetter, s.judged), countIfJudged(s.aSignificant, s.judged), countIfJudged(s.bSignificant, s.judged), num(s.meanDiff), signedPct(s.relDiff))
+		}
+		if ds := r.significantDiffs(); len(ds) > 0 {
+			p("\n### Significant differences\n\n%s\n\n| metric | setting | better | a − b | relative | a | b |\n|---|---|---|---|---|---|---|\n", significantNote)
+			for i, d := range ds {
+				if i == listMax {
+					p("\n%d more in detailed_analysis.html.\n", len(ds)-listMax)
+					break
+				}
+				p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(r.metricJudged(d.metric)), mdEscape(d.setting), mdEscape(orDash(d.better)), num(d.diff), signedPct(relative(d.diff, math.Abs(d.meanB))),
+					mdEscape(r.atBest(d.cellA, d.meanA, d.nA)), mdEscape(r.atBest(d.cellB, d.meanB, d.nB)))
+			}
 		}
 	}
-	p("\n## Outlier trials\n\nA trial is an outlier when its robust z-score within its cell, 0.6745·(x − median)/MAD, exceeds %g in absolute value (cells of three or more trials).\n\n", outlierZ)
+	if nf := r.a.nonFiniteCells(); len(nf) > 0 {
+		p("\n## Non-finite values\n\n%s\n\n| metric | cell | non-finite | ok trials |\n|---|---|---|---|\n", nonFiniteText)
+		for i, c := range nf {
+			if i == listMax {
+				p("\n%d more in detailed_analysis.html.\n", len(nf)-listMax)
+				break
+			}
+			p("| %s | %s | %d | %d |\n", mdEscape(c.metric), mdEscape(r.paramsOf(c.cell)), c.n, r.a.cells[c.cell].nOK)
+		}
+	}
+	p("\n## Outlier trials\n\n%s\n\n", outlierNote)
 	if len(r.a.outliers) == 0 {
 		p("None.\n")
 	} else {

@@ -4,95 +4,142 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unique"
 
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
+	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
-// runRec is the kept attempt of one run.
+// The kept attempts of all runs live in typed columns of the state, one
+// slot per run of the manifest, rather than in a row of boxed values and a
+// map of metrics per run: that took about 1 KB a run, and the garbage
+// collector scanned it all on every cycle. A column slot is a type tag and 8
+// bytes; strings are interned, once per state, so that the few distinct
+// statuses, hosts and job ids of 100,000 runs are stored once each.
+
+// The tags of a column slot: what its 8 bytes hold.
+const (
+	tagNull   uint8 = iota // no value
+	tagNumber              // float64 bits
+	tagInt                 // int64
+	tagBool                // 0 or 1
+	tagString              // index in state.strs
+	tagTime                // microseconds since the Unix epoch (UTC), as table stores them
+)
+
+// column holds one value per run of the manifest.
+type column struct {
+	tag []uint8
+	val []uint64
+}
+
+func newColumn(n int) *column {
+	return &column{tag: make([]uint8, n), val: make([]uint64, n)}
+}
+
+// idColumns are the run columns that come from the manifest, which is the
+// authority on them: the state does not store them.
+var idColumns = map[string]bool{"run_id": true, "cell_id": true, "model": true, "trial": true, "seed": true}
+
+// runRec is the handle of one run's kept attempt: what every analysis asks
+// first (is there one, is it ok), and the way to its values in the state's
+// columns. All handles of a state share one array.
 type runRec struct {
+	s       *state
+	pos     int
 	attempt int64
 	ok      bool
-	vals    []any // values of shard.RunColumns(), in its order
-	metrics map[string]float64
-	// other holds the final metrics that are no number: a bool or a
-	// string each. It stays nil for a run without any, as most are.
-	other map[string]any
-	shard string // file name it came from
-	aside bool   // stands for a shard that was set aside
+	aside   bool // stands for a shard that was set aside
 }
 
-// better reports whether attempt a should be kept over b: whether, of the
-// two, a is the run's result by lifecycle's rule. The rule is a total
-// order on the attempts of a run, so folding shards in any order, or some
-// now and the rest later, keeps the same attempt.
-func better(a, b *runRec) bool {
-	status := func(r *runRec) string { s, _ := r.vals[runCol["status"]].(string); return s }
-	d := lifecycle.Decide([]lifecycle.Attempt{
-		{Number: int(a.attempt), Status: status(a)},
-		{Number: int(b.attempt), Status: status(b)},
-	}, lifecycle.Queued{})
-	return d.Result == int(a.attempt)
-}
-
-// unreadable stands for an attempt whose shard was set aside: status,
-// resume and the runner count such an attempt as failed
-// (shard.ReadStatus), and so do the tables, with the reason as its error.
-func unreadable(g *grid, pos int, e shard.Entry, reason string) *runRec {
-	want := g.entries[pos]
-	rec := &runRec{attempt: int64(e.Attempt), vals: make([]any, len(runCol)), metrics: map[string]float64{}, shard: e.Name, aside: true}
-	rec.vals[runCol["run_id"]] = want.RunID
-	rec.vals[runCol["cell_id"]] = want.CellID
-	rec.vals[runCol["model"]] = want.Model
-	rec.vals[runCol["trial"]] = int64(want.Trial)
-	rec.vals[runCol["seed"]] = want.Seed
-	rec.vals[runCol["attempt"]] = int64(e.Attempt)
-	rec.vals[runCol["status"]] = shard.StatusFailed
-	rec.vals[runCol["error"]] = "its shard " + e.Name + " was set aside: " + reason
-	return rec
-}
-
-// setMetric records the value v of final metric m, whatever its type: a
-// metric's type is the command's choice (docs/run-protocol.md), so none
-// sets a run aside. Numbers are kept as float64, like the runner's doubles;
-// booleans and strings as they are; anything else as its text.
-func (r *runRec) setMetric(m string, v any) {
-	switch x := v.(type) {
-	case float64:
-		r.metrics[m] = x
-		return
-	case int64:
-		r.metrics[m] = float64(x)
-		return
-	case bool, string:
-	default:
-		v = csvValue(v)
+// val is the value of run column name (one of shard.RunColumns()) of the
+// kept attempt, or nil.
+func (r *runRec) val(name string) any {
+	e := r.s.entries[r.pos]
+	switch name {
+	case "run_id":
+		return e.RunID
+	case "cell_id":
+		return e.CellID
+	case "model":
+		return e.Model
+	case "trial":
+		return int64(e.Trial)
+	case "seed":
+		return e.Seed
 	}
-	if r.other == nil {
-		r.other = map[string]any{}
+	i, ok := runCol[name]
+	if !ok {
+		return nil
 	}
-	r.other[m] = v
+	return r.s.get(r.s.cols[i], r.pos)
+}
+
+// value is the metric or measure m of a kept attempt, if it is a finite
+// number.
+func (r *runRec) value(m string) (float64, bool) {
+	var c *column
+	if i, ok := runCol[m]; ok {
+		c = r.s.cols[i]
+	} else {
+		c = r.s.metricCols[m]
+	}
+	if c == nil || c.tag[r.pos] != tagNumber {
+		return 0, false
+	}
+	v := math.Float64frombits(c.val[r.pos])
+	return v, isFinite(v)
+}
+
+// hasMetrics reports whether the kept attempt reported any final metric.
+func (r *runRec) hasMetrics() bool {
+	for _, c := range r.s.metricCols {
+		if c.tag[r.pos] != tagNull {
+			return true
+		}
+	}
+	return false
+}
+
+// numbers yields each final metric of the kept attempt that is a number,
+// with its value (NaN and infinities included), in no fixed order.
+func (r *runRec) numbers() iter.Seq2[string, float64] {
+	return func(yield func(string, float64) bool) {
+		for m, c := range r.s.metricCols {
+			if c.tag[r.pos] == tagNumber && !yield(m, math.Float64frombits(c.val[r.pos])) {
+				return
+			}
+		}
+	}
+}
+
+// boolMetric is metric m of a kept attempt when it is a boolean.
+func (r *runRec) boolMetric(m string) (v, ok bool) {
+	c := r.s.metricCols[m]
+	if c == nil || c.tag[r.pos] != tagBool {
+		return false, false
+	}
+	return c.val[r.pos] == 1, true
 }
 
 // text is metric m of a kept attempt as text, for a metric whose type
 // changed between runs: numbers and booleans read as the CSV writes them.
 func (r *runRec) text(m string) (string, bool) {
-	if v, ok := r.metrics[m]; ok {
-		return formatValue(v), true
-	}
-	v, ok := r.other[m]
-	if !ok {
+	c := r.s.metricCols[m]
+	if c == nil || c.tag[r.pos] == tagNull {
 		return "", false
 	}
-	return formatValue(v), true
+	return formatValue(r.s.get(c, r.pos)), true
 }
 
 // metric is the value of a kept attempt in the raw table's column c of a
@@ -104,11 +151,157 @@ func (r *runRec) metric(c table.Column) any {
 		}
 		return nil
 	}
-	if v, ok := r.metrics[c.Name]; ok {
-		return v
+	mc := r.s.metricCols[c.Name]
+	if mc == nil {
+		return nil
 	}
-	return r.other[c.Name]
+	return r.s.get(mc, r.pos)
 }
+
+// shard is the file name of the kept attempt: each attempt has one name.
+func (r *runRec) shard() string {
+	return shard.Name(r.s.entries[r.pos].RunID, int(r.attempt), false)
+}
+
+// status is the status of the kept attempt.
+func (r *runRec) status() string {
+	st, _ := r.val("status").(string)
+	return st
+}
+
+// better reports whether attempt a (number and status) should be kept
+// over the run's kept attempt b: whether, of the two, a is the run's
+// result by lifecycle's rule. The rule is a total order on the attempts of
+// a run, so folding shards in any order, or some now and the rest later,
+// keeps the same attempt.
+func better(attempt int64, status string, b *runRec) bool {
+	d := lifecycle.Decide([]lifecycle.Attempt{
+		{Number: int(attempt), Status: status},
+		{Number: int(b.attempt), Status: b.status()},
+	}, lifecycle.Queued{})
+	return d.Result == int(attempt)
+}
+
+// get is the value in slot pos of column c, as the table package types it.
+func (s *state) get(c *column, pos int) any {
+	v := c.val[pos]
+	switch c.tag[pos] {
+	case tagNumber:
+		return math.Float64frombits(v)
+	case tagInt:
+		return int64(v)
+	case tagBool:
+		return v == 1
+	case tagString:
+		return s.strs[v]
+	case tagTime:
+		return time.UnixMicro(int64(v)).UTC()
+	}
+	return nil
+}
+
+// put stores v in slot pos of column c. A metric is stored as the runner
+// and the tables see it (docs/run-protocol.md): numbers as float64, like
+// the runner's doubles; booleans and strings as they are; anything else as
+// its text.
+func (s *state) put(c *column, pos int, v any, metric bool) {
+	tag, bits := tagNull, uint64(0)
+	switch x := v.(type) {
+	case nil:
+	case float64:
+		tag, bits = tagNumber, math.Float64bits(x)
+	case int64:
+		if metric {
+			tag, bits = tagNumber, math.Float64bits(float64(x))
+		} else {
+			tag, bits = tagInt, uint64(x)
+		}
+	case bool:
+		tag = tagBool
+		if x {
+			bits = 1
+		}
+	case string:
+		tag, bits = tagString, uint64(s.intern(x))
+	case time.Time:
+		if metric {
+			tag, bits = tagString, uint64(s.intern(csvValue(x)))
+		} else {
+			tag, bits = tagTime, uint64(x.UnixMicro())
+		}
+	default:
+		tag, bits = tagString, uint64(s.intern(csvValue(v)))
+	}
+	c.tag[pos], c.val[pos] = tag, bits
+}
+
+// intern returns the index of text in s.strs, adding it once.
+func (s *state) intern(text string) uint32 {
+	if i, ok := s.strAt[text]; ok {
+		return i
+	}
+	// A copy: text may be a slice of a file's bytes, which would
+	// otherwise stay in memory with it.
+	text = strings.Clone(text)
+	i := uint32(len(s.strs))
+	s.strs = append(s.strs, text)
+	s.strAt[text] = i
+	return i
+}
+
+// keep makes the attempt in row (columns named by schema) the kept
+// attempt of the run at pos, replacing whatever was kept: its run columns
+// and final metrics, with no history yet. The manifest's identity columns
+// and the study's parameters are not stored (the manifest has them), nor
+// collect's own columns; every other column is a metric.
+func (s *state) keep(pos int, attempt int64, schema table.Schema, row []any, params table.Schema) *runRec {
+	s.types = nil
+	for _, c := range s.cols {
+		if c != nil {
+			c.tag[pos] = tagNull
+		}
+	}
+	for _, c := range s.metricCols {
+		c.tag[pos] = tagNull
+	}
+	for i, col := range schema {
+		if idColumns[col.Name] || col.Name == shardColumn || col.Name == outlierColumn {
+			continue
+		}
+		if j, ok := runCol[col.Name]; ok {
+			s.put(s.cols[j], pos, row[i], false)
+			continue
+		}
+		if row[i] == nil || params.Index(col.Name) >= 0 {
+			continue
+		}
+		c := s.metricCols[col.Name]
+		if c == nil {
+			c = newColumn(len(s.entries))
+			s.metricCols[strings.Clone(col.Name)] = c
+		}
+		s.put(c, pos, row[i], true)
+	}
+	r := &s.recs[pos]
+	*r = runRec{s: s, pos: pos, attempt: attempt}
+	r.ok = r.status() == shard.StatusOK
+	s.runs[pos] = r
+	s.hist[pos] = nil
+	return r
+}
+
+// keepUnreadable keeps, for the run at pos, an attempt whose shard was set
+// aside: status, resume and the runner count such an attempt as failed
+// (shard.ReadStatus), and so do the tables, with the reason as its error.
+func (s *state) keepUnreadable(pos int, e shard.Entry, reason string) {
+	r := s.keep(pos, int64(e.Attempt), unreadableSchema,
+		[]any{int64(e.Attempt), shard.StatusFailed, "its shard " + e.Name + " was set aside: " + reason}, nil)
+	r.aside = true
+}
+
+// unreadableSchema is what the state knows of an attempt whose shard was
+// set aside.
+var unreadableSchema = table.Schema{{Name: "attempt", Kind: table.Int64}, {Name: "status", Kind: table.String}, {Name: "error", Kind: table.String}}
 
 // histRow is one history line of a kept attempt.
 type histRow struct {
@@ -118,18 +311,36 @@ type histRow struct {
 }
 
 // state is what a collect knows: the kept attempt and history of every run
-// (indexed like the manifest; nil for a run without a usable shard), the
-// shards set aside, and the shard files already read.
+// (indexed like the manifest; runs[pos] is nil for a run without a usable
+// shard), the shards set aside, and the shard files already read.
 type state struct {
-	runs  []*runRec
-	hist  [][]histRow
-	bad   []BadShard
-	index map[string]stamp
-	types map[string]int // metricTypes, once the runs are all in
+	entries []manifest.Entry
+	runs    []*runRec // into recs
+	recs    []runRec
+	// cols holds the run columns, in shard.RunColumns() order; nil for
+	// those of the manifest (idColumns).
+	cols       []*column
+	metricCols map[string]*column
+	strs       []string
+	strAt      map[string]uint32
+	hist       [][]histRow
+	bad        []BadShard
+	index      map[string]stamp
+	types      map[string]int // metricTypes, once the runs are all in
 }
 
-func newState(n int) *state {
-	return &state{runs: make([]*runRec, n), hist: make([][]histRow, n), index: map[string]stamp{}}
+func newState(entries []manifest.Entry) *state {
+	n := len(entries)
+	s := &state{entries: entries, runs: make([]*runRec, n), recs: make([]runRec, n), hist: make([][]histRow, n),
+		metricCols: map[string]*column{}, strAt: map[string]uint32{}, index: map[string]stamp{}}
+	for _, c := range shard.RunColumns() {
+		if idColumns[c.Name] {
+			s.cols = append(s.cols, nil)
+		} else {
+			s.cols = append(s.cols, newColumn(n))
+		}
+	}
+	return s
 }
 
 // The types a metric's values can have, as bits of a set.
@@ -148,17 +359,17 @@ func (s *state) metricTypes() map[string]int {
 		return s.types
 	}
 	types := map[string]int{}
-	for _, r := range s.runs {
-		if r == nil {
-			continue
-		}
-		for m := range r.metrics {
-			types[m] |= isNumber
-		}
-		for m, v := range r.other {
-			if _, ok := v.(bool); ok {
+	for m, c := range s.metricCols {
+		for pos, r := range s.runs {
+			if r == nil {
+				continue
+			}
+			switch c.tag[pos] {
+			case tagNumber:
+				types[m] |= isNumber
+			case tagBool:
 				types[m] |= isBool
-			} else {
+			case tagString:
 				types[m] |= isString
 			}
 		}
@@ -251,6 +462,9 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 		stamps[i], statErrs[i] = stampOf(filepath.Join(shard.Dir(dir), list[i].Name))
 	})
 	s, why := loadPrevious(dir, g)
+	if s != nil && hasAfterStages(dir) {
+		s, why = nil, "the study has after-runs stages, whose metrics join the runs' rows afresh"
+	}
 	if s != nil {
 		present := make(map[string]stamp, len(list))
 		for i, e := range list {
@@ -271,7 +485,7 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 	if s == nil {
 		res.Rebuilt = true
 		res.Why = why
-		s = newState(len(g.entries))
+		s = newState(g.entries)
 	}
 	badAt := map[string]int{}
 	for i, b := range s.bad {
@@ -287,57 +501,104 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 	}
 
 	// Run shards first: which attempt each run keeps decides which
-	// history shards are worth reading.
-	var todo []int
+	// history shards are worth reading. Each row is folded into the
+	// state as soon as it is read, so that memory holds the state and a
+	// few rows in flight, whatever the number of shards.
+	var todo, mtodo []int
 	for i, e := range list {
 		if _, seen := s.index[e.Name]; seen || e.History {
 			continue
 		}
+		if e.Multi {
+			mtodo = append(mtodo, i)
+			continue
+		}
 		todo = append(todo, i)
 	}
-	prog := newProgress(opt.Progress, len(todo))
-	recs := make([]*runRec, len(todo))
-	reasons := make([]string, len(todo))
-	if err := parallelCtx(ctx, len(todo), opt.Workers, func(j int) {
+	prog := newProgress(opt.Progress, len(todo)+len(mtodo))
+	changed := map[int]bool{}
+	err = pipeline(ctx, len(todo), opt.Workers, func(j int) shardRow {
 		i := todo[j]
 		if statErrs[i] != nil {
-			reasons[j] = "unreadable: " + statErrs[i].Error()
-		} else {
-			recs[j], reasons[j] = readRunShard(filepath.Join(shard.Dir(dir), list[i].Name), g, list[i])
+			return shardRow{reason: "unreadable: " + statErrs[i].Error()}
 		}
+		return readRunShard(filepath.Join(shard.Dir(dir), list[i].Name), g, list[i])
+	}, func(j int, row shardRow) {
 		prog.add(1)
-	}); err != nil {
-		prog.done()
-		return nil, err
-	}
-	prog.done()
-	res.Read = len(todo)
-	changed := map[int]bool{}
-	for j, i := range todo {
+		i := todo[j]
 		e := list[i]
 		s.index[e.Name] = stamps[i]
 		pos, known := g.byRun[e.RunID]
-		if reasons[j] != "" {
-			setAside(e.Name, reasons[j])
+		if row.reason != "" {
+			setAside(e.Name, row.reason)
 			if !known {
-				continue
+				return
 			}
-			recs[j] = unreadable(g, pos, e, reasons[j])
+			if old := s.runs[pos]; old == nil || better(int64(e.Attempt), shard.StatusFailed, old) {
+				s.keepUnreadable(pos, e, row.reason)
+				changed[pos] = true
+			}
+			return
 		}
-		if old := s.runs[pos]; old == nil || better(recs[j], old) {
-			s.runs[pos] = recs[j]
+		if old := s.runs[pos]; old == nil || better(int64(e.Attempt), row.status, old) {
+			s.keep(pos, int64(e.Attempt), row.schema, row.vals, g.params)
 			changed[pos] = true
 		}
+	})
+	if err != nil {
+		prog.done()
+		return nil, err
 	}
-	for pos := range changed {
-		s.hist[pos] = nil
+	// Multi-row files (task shards, parts) hold many attempts; an attempt
+	// also in a one-row shard (a fold killed before it removed its
+	// sources) is one attempt, kept once.
+	err = pipeline(ctx, len(mtodo), opt.Workers, func(j int) multiRows {
+		i := mtodo[j]
+		if statErrs[i] != nil {
+			return multiRows{reason: "unreadable: " + statErrs[i].Error()}
+		}
+		return readMultiShard(filepath.Join(shard.Dir(dir), list[i].Name), g)
+	}, func(j int, m multiRows) {
+		prog.add(1)
+		i := mtodo[j]
+		e := list[i]
+		s.index[e.Name] = stamps[i]
+		if m.reason != "" {
+			setAside(e.Name, m.reason)
+		}
+		for _, row := range m.rows {
+			pos := g.byRun[row.key.RunID]
+			attempt := int64(row.key.Attempt)
+			if row.aside != "" {
+				if old := s.runs[pos]; old == nil || better(attempt, shard.StatusFailed, old) {
+					s.keepUnreadable(pos, shard.Entry{Name: e.Name, RunID: row.key.RunID, Attempt: row.key.Attempt}, row.aside)
+					changed[pos] = true
+				}
+				continue
+			}
+			if old := s.runs[pos]; old == nil || better(attempt, row.status, old) {
+				s.keep(pos, attempt, m.schema, row.vals, g.params)
+				changed[pos] = true
+			}
+		}
+	})
+	prog.done()
+	if err != nil {
+		return nil, err
 	}
+	res.Read = len(todo) + len(mtodo)
 
 	// History of the kept attempts: of every run whose kept attempt just
 	// changed, and any that arrived after its run shard.
-	var htodo []int
+	var htodo, mhtodo []int
 	for i, e := range list {
 		if !e.History {
+			continue
+		}
+		if e.Multi {
+			if _, seen := s.index[e.Name]; !seen || len(changed) > 0 {
+				mhtodo = append(mhtodo, i)
+			}
 			continue
 		}
 		pos, known := g.byRun[e.RunID]
@@ -352,24 +613,49 @@ func update(ctx context.Context, dir string, g *grid, opt Options, res *Result) 
 			htodo = append(htodo, i)
 		}
 	}
-	hrows := make([][]histRow, len(htodo))
-	hreasons := make([]string, len(htodo))
-	if err := parallelCtx(ctx, len(htodo), opt.Workers, func(j int) {
-		e := list[htodo[j]]
-		hrows[j], hreasons[j] = readHistoryShard(filepath.Join(shard.Dir(dir), e.Name), e)
-	}); err != nil {
-		return nil, err
+	type histResult struct {
+		rows   []histRow
+		reason string
 	}
-	res.Read += len(htodo)
-	for j, i := range htodo {
+	err = pipeline(ctx, len(htodo), opt.Workers, func(j int) histResult {
+		e := list[htodo[j]]
+		rows, reason := readHistoryShard(filepath.Join(shard.Dir(dir), e.Name), e)
+		return histResult{rows, reason}
+	}, func(j int, h histResult) {
+		i := htodo[j]
 		e := list[i]
 		s.index[e.Name] = stamps[i]
-		if hreasons[j] != "" {
-			setAside(e.Name, hreasons[j])
-			continue
+		if h.reason != "" {
+			setAside(e.Name, h.reason)
+			return
 		}
-		s.hist[g.byRun[e.RunID]] = hrows[j]
+		s.hist[g.byRun[e.RunID]] = h.rows
+	})
+	if err != nil {
+		return nil, err
 	}
+	err = pipeline(ctx, len(mhtodo), opt.Workers, func(j int) multiHistory {
+		return readMultiHistory(filepath.Join(shard.Dir(dir), list[mhtodo[j]].Name))
+	}, func(j int, h multiHistory) {
+		i := mhtodo[j]
+		e := list[i]
+		_, seen := s.index[e.Name]
+		s.index[e.Name] = stamps[i]
+		if h.reason != "" {
+			setAside(e.Name, h.reason)
+			return
+		}
+		for k, rows := range h.rows {
+			pos, known := g.byRun[k.RunID]
+			if known && s.runs[pos] != nil && s.runs[pos].attempt == int64(k.Attempt) && (changed[pos] || !seen) {
+				s.hist[pos] = rows
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Read += len(htodo) + len(mhtodo)
 	// A bad history shard of an attempt that is no longer kept does not
 	// matter: a collect from scratch would not have read it.
 	s.bad = slices.DeleteFunc(s.bad, func(b BadShard) bool {
@@ -395,69 +681,165 @@ func foreign(runID string) string {
 	return "from another study: run " + runID + " is not in this study's manifest"
 }
 
+// shardRow is the one row of a run shard as read, or why the shard cannot
+// be used.
+type shardRow struct {
+	schema table.Schema
+	vals   []any
+	status string
+	reason string
+}
+
 // readRunShard reads the one row of a run shard, or says why it cannot be
 // used. Only what the shard says about the run is kept: parameter values
 // come from the manifest, which is the authority on which cell a run is.
-func readRunShard(path string, g *grid, e shard.Entry) (*runRec, string) {
+func readRunShard(path string, g *grid, e shard.Entry) shardRow {
+	bad := func(reason string) shardRow { return shardRow{reason: reason} }
 	pos, known := g.byRun[e.RunID]
 	if !known {
-		return nil, foreign(e.RunID)
+		return bad(foreign(e.RunID))
 	}
 	r, err := table.Open(path)
 	if err != nil {
-		return nil, "unreadable: " + trimPath(err, path)
+		return bad("unreadable: " + trimPath(err, path))
 	}
 	defer r.Close()
 	schema := r.Schema()
 	if schema.Index("run_id") < 0 || schema.Index("status") < 0 {
-		return nil, "not a run shard: no run_id or status column"
+		return bad("not a run shard: no run_id or status column")
 	}
 	if err := schema.Check(g.expected); err != nil {
-		return nil, "column types disagree with the study: " + oneLine(err)
+		return bad("column types disagree with the study: " + oneLine(err))
 	}
 	row, err := r.Read()
 	if err == io.EOF {
-		return nil, "unreadable: the shard holds no row"
+		return bad("unreadable: the shard holds no row")
 	}
 	if err != nil {
-		return nil, "unreadable: " + trimPath(err, path)
+		return bad("unreadable: " + trimPath(err, path))
 	}
 	if _, err := r.Read(); err != io.EOF {
 		if err != nil {
-			return nil, "unreadable: " + trimPath(err, path)
+			return bad("unreadable: " + trimPath(err, path))
 		}
-		return nil, "the shard holds more than one row"
+		return bad("the shard holds more than one row")
 	}
-	rec := &runRec{vals: make([]any, len(runCol)), metrics: map[string]float64{}, shard: e.Name}
-	for i, c := range schema {
-		if j, ok := runCol[c.Name]; ok {
-			rec.vals[j] = row[i]
-		} else if g.expected.Index(c.Name) < 0 && row[i] != nil {
-			// The name is a slice of the file's footer: a copy of it as
-			// map key would keep the whole file in memory, so use the
-			// one canonical copy of each metric name.
-			rec.setMetric(unique.Make(c.Name).Value(), row[i])
+	col := func(name string) any {
+		if i := schema.Index(name); i >= 0 {
+			return row[i]
 		}
+		return nil
 	}
 	want := g.entries[pos]
+	status, _ := col("status").(string)
 	switch {
-	case rec.vals[runCol["run_id"]] != e.RunID:
-		return nil, fmt.Sprintf("its file name says run %s, its row says run %v", e.RunID, rec.vals[runCol["run_id"]])
-	case rec.vals[runCol["cell_id"]] != want.CellID:
-		return nil, fmt.Sprintf("from another study: run %s is cell %v here, cell %s in the manifest", e.RunID, rec.vals[runCol["cell_id"]], want.CellID)
-	case rec.vals[runCol["attempt"]] != int64(e.Attempt):
-		return nil, fmt.Sprintf("its file name says attempt %d, its row says attempt %v", e.Attempt, rec.vals[runCol["attempt"]])
-	case rec.vals[runCol["status"]] == nil:
-		return nil, "no status"
+	case col("run_id") != e.RunID:
+		return bad(fmt.Sprintf("its file name says run %s, its row says run %v", e.RunID, col("run_id")))
+	case col("cell_id") != want.CellID:
+		return bad(fmt.Sprintf("from another study: run %s is cell %v here, cell %s in the manifest", e.RunID, col("cell_id"), want.CellID))
+	case col("attempt") != int64(e.Attempt):
+		return bad(fmt.Sprintf("its file name says attempt %d, its row says attempt %v", e.Attempt, col("attempt")))
+	case col("status") == nil:
+		return bad("no status")
 	}
-	rec.attempt = int64(e.Attempt)
-	rec.ok = rec.vals[runCol["status"]] == shard.StatusOK
-	// The manifest's model and trial are the run's; the shard's agree or
-	// the row would not have passed the checks above.
-	rec.vals[runCol["model"]] = want.Model
-	rec.vals[runCol["trial"]] = int64(want.Trial)
-	rec.vals[runCol["seed"]] = want.Seed
-	return rec, ""
+	return shardRow{schema: schema, vals: row, status: status}
+}
+
+// multiRows are the rows of a multi-row file (a task shard or a part) as
+// read: those of runs of this study, and why any were left out.
+type multiRows struct {
+	schema table.Schema
+	rows   []multiRow
+	reason string
+}
+
+type multiRow struct {
+	key    shard.Key
+	vals   []any
+	status string
+	aside  string // why the row cannot be used; its attempt counts as failed
+}
+
+// readMultiShard reads the rows of a multi-row file. A row of another
+// study's run, or without a status, is left out and the file set aside
+// with the reason; its other rows still count.
+func readMultiShard(path string, g *grid) multiRows {
+	bad := func(reason string) multiRows { return multiRows{reason: reason} }
+	schema, rows, err := table.ReadFile(path)
+	if err != nil {
+		return bad("unreadable: " + trimPath(err, path))
+	}
+	id, at, st, cell := schema.Index("run_id"), schema.Index("attempt"), schema.Index("status"), schema.Index("cell_id")
+	if id < 0 || at < 0 || st < 0 || cell < 0 {
+		return bad("not a run shard: no run_id, attempt, status or cell_id column")
+	}
+	// A column whose type disagrees with the study came from the rows
+	// that hold a value in it: only those are left out, not the rows
+	// folded beside them.
+	var clash []int
+	clashErr := schema.Check(g.expected)
+	if clashErr != nil {
+		for i, c := range schema {
+			if j := g.expected.Index(c.Name); j >= 0 && g.expected[j].Kind != c.Kind {
+				clash = append(clash, i)
+			}
+		}
+	}
+	m := multiRows{schema: schema}
+	for _, row := range rows {
+		runID, _ := row[id].(string)
+		attempt, _ := row[at].(int64)
+		status, _ := row[st].(string)
+		pos, known := g.byRun[runID]
+		switch {
+		case known && slices.ContainsFunc(clash, func(i int) bool { return row[i] != nil }):
+			// Counted as a failed attempt, as a one-row shard set aside
+			// for the same reason is.
+			m.reason = "column types disagree with the study: " + oneLine(clashErr)
+			m.rows = append(m.rows, multiRow{key: shard.Key{RunID: runID, Attempt: int(attempt)}, aside: m.reason})
+		case !known:
+			m.reason = foreign(runID)
+		case row[cell] != g.entries[pos].CellID:
+			m.reason = fmt.Sprintf("from another study: run %s is cell %v here, cell %s in the manifest", runID, row[cell], g.entries[pos].CellID)
+		case row[st] == nil || attempt < 1:
+			m.reason = fmt.Sprintf("run %s: no status or attempt", runID)
+		default:
+			m.rows = append(m.rows, multiRow{key: shard.Key{RunID: runID, Attempt: int(attempt)}, vals: row, status: status})
+		}
+	}
+	return m
+}
+
+// multiHistory is the history of a multi-row file, by attempt.
+type multiHistory struct {
+	rows   map[shard.Key][]histRow
+	reason string
+}
+
+// readMultiHistory reads the history file of a multi-row file, whose rows
+// name their attempt.
+func readMultiHistory(path string) multiHistory {
+	bad := func(reason string) multiHistory { return multiHistory{reason: reason} }
+	schema, rows, err := table.ReadFile(path)
+	if err != nil {
+		return bad("unreadable: " + trimPath(err, path))
+	}
+	if err := schema.Check(shard.HistoryColumns()); err != nil {
+		return bad("column types disagree with the study: " + oneLine(err))
+	}
+	id, at, step, name, value := schema.Index("run_id"), schema.Index("attempt"), schema.Index("step"), schema.Index("name"), schema.Index("value")
+	if id < 0 || at < 0 || step < 0 || name < 0 || value < 0 {
+		return bad("not a history file: want run_id, attempt, step, name and value columns")
+	}
+	out := multiHistory{rows: map[shard.Key][]histRow{}}
+	for _, row := range rows {
+		if row[id] == nil || row[at] == nil || row[step] == nil || row[name] == nil || row[value] == nil {
+			continue
+		}
+		k := shard.Key{RunID: row[id].(string), Attempt: int(row[at].(int64))}
+		out.rows[k] = append(out.rows[k], histRow{step: row[step].(int64), name: unique.Make(row[name].(string)).Value(), value: row[value].(float64)})
+	}
+	return out
 }
 
 // readHistoryShard reads the history lines of one attempt.
@@ -491,7 +873,8 @@ func readHistoryShard(path string, e shard.Entry) ([]histRow, string) {
 		if row[step] == nil || row[name] == nil || row[value] == nil {
 			continue
 		}
-		rows = append(rows, histRow{step: row[step].(int64), name: row[name].(string), value: row[value].(float64)})
+		// One copy of each metric name serves every line and run.
+		rows = append(rows, histRow{step: row[step].(int64), name: unique.Make(row[name].(string)).Value(), value: row[value].(float64)})
 	}
 }
 
@@ -548,6 +931,47 @@ func parallelCtx(ctx context.Context, n, workers int, fn func(i int)) error {
 	}
 	close(next)
 	wg.Wait()
+	return err
+}
+
+// pipeline calls work(i) for i in [0, n) on up to workers goroutines and
+// fold(i, result) with each result on the calling goroutine, as results
+// come, in no fixed order: fold needs no lock, and the results waiting for
+// it are at most a few per worker. It stops handing out work when ctx is
+// done.
+func pipeline[T any](ctx context.Context, n, workers int, work func(i int) T, fold func(i int, v T)) error {
+	type result struct {
+		i int
+		v T
+	}
+	workers = min(n, max(workers, 1))
+	next := make(chan int)
+	results := make(chan result, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results <- result{i, work(i)}
+			}
+		})
+	}
+	var err error
+	go func() {
+		defer close(next)
+		for i := range n {
+			if err = ctx.Err(); err != nil {
+				return
+			}
+			next <- i
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	for r := range results {
+		fold(r.i, r.v)
+	}
 	return err
 }
 

@@ -3,14 +3,13 @@ package collect
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gridstudy/gridstudy/internal/atomicfile"
@@ -47,74 +46,6 @@ func writeReports(ctx context.Context, dir string, st *study.Study, g *grid, s *
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dir, "reports", "latex_figures", "aggregated_results.tex"), 0o644, false, r.latex)
-}
-
-// drawFigures writes every figure into visualizations/ in the study's
-// formats and as PDF into reports/latex_figures/, and returns them with
-// their PNG for the HTML report.
-func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, res *Result) ([]figure, error) {
-	opt := plots.Options{Dir: filepath.Join(dir, "visualizations"), Formats: st.Plots.Formats, Width: st.Plots.Width}
-	if len(opt.Formats) == 0 {
-		opt.Formats = []string{"png", "pdf", "svg"}
-	}
-	for _, h := range st.Plots.Heatmaps {
-		opt.Heatmaps = append(opt.Heatmaps, [2]string{h[0], h[1]})
-	}
-	figs, err := plots.Figures(a.data, opt)
-	if err != nil {
-		res.Warnings = append(res.Warnings, "figures: "+oneLine(err))
-	}
-	// Histories of names that are no final metric (a training loss) are
-	// drawn too: plots.Figures draws curves of final metrics only.
-	for _, name := range slices.Sorted(mapKeys(a.data.Curves)) {
-		if !slices.Contains(a.data.Metrics, name) {
-			f, err := plots.Convergence(a.data, name, opt)
-			if err == nil {
-				figs = append(figs, f)
-			} else if !errors.Is(err, plots.ErrNoData) {
-				res.Warnings = append(res.Warnings, "figure convergence of "+name+": "+oneLine(err))
-			}
-		}
-	}
-	out := make([]figure, len(figs))
-	files := make([][]string, len(figs))
-	errs := make([]error, len(figs))
-	latex := filepath.Join(dir, "reports", "latex_figures")
-	if err := parallelCtx(ctx, len(figs), runtimeWorkers(), func(i int) {
-		f := figs[i]
-		out[i].name = f.Name
-		files[i], errs[i] = f.Save(opt.Dir, opt.Formats)
-		if errs[i] != nil {
-			return
-		}
-		if errs[i] = atomicfile.Write(filepath.Join(latex, f.Name+".pdf"), 0o644, false, func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
-			return
-		}
-		// The HTML report embeds a screen rendition: the 300-dpi files
-		// would make it tens of megabytes.
-		var b strings.Builder
-		errs[i] = f.RenderPNG(&b, reportDPI)
-		out[i].png = []byte(b.String())
-	}); err != nil {
-		return nil, err
-	}
-	var ok []figure
-	for i := range figs {
-		if errs[i] != nil {
-			res.Warnings = append(res.Warnings, "figure "+figs[i].Name+": "+oneLine(errs[i]))
-			continue
-		}
-		res.Figures = append(res.Figures, files[i]...)
-		ok = append(ok, out[i])
-	}
-	// Interactive 3-D surfaces are HTML files beside the figures; the
-	// detailed report links them from res.Figures.
-	surfaces, err := plots.SurfaceAll(a.data, opt)
-	if err != nil {
-		res.Warnings = append(res.Warnings, "surfaces: "+oneLine(err))
-	}
-	res.Figures = append(res.Figures, surfaces...)
-	return ok, nil
 }
 
 // report holds what every report shows.
@@ -155,13 +86,18 @@ func (r *report) failures() []failure {
 			continue
 		}
 		e := r.g.entries[pos]
-		f := failure{runID: e.RunID, cell: r.g.label(r.g.cells[r.g.cellOf[pos]]), status: csvValue(rec.vals[runCol["status"]]), exit: csvValue(rec.vals[runCol["exit_code"]])}
-		if sig := csvValue(rec.vals[runCol["signal"]]); sig != "" {
+		f := failure{runID: e.RunID, cell: r.g.label(r.g.cells[r.g.cellOf[pos]]), status: csvValue(rec.val("status")), exit: csvValue(rec.val("exit_code"))}
+		if sig := csvValue(rec.val("signal")); sig != "" {
 			f.exit = sig
 		}
 		f.line = studydir.LastLine(filepath.Join(studydir.RunDir(r.dir, e), studydir.StderrLog), 0)
 		if f.line == "" {
-			f.line = csvValue(rec.vals[runCol["error"]])
+			// [run] retain removed the log: the shard keeps its tail.
+			tail := csvValue(rec.val("stderr_tail"))
+			f.line = tail[strings.LastIndexByte(tail, '\n')+1:]
+		}
+		if f.line == "" {
+			f.line = csvValue(rec.val("error"))
 		}
 		out = append(out, f)
 	}
@@ -202,35 +138,228 @@ func (r *report) sensitivityRows() []sensRow {
 	return out
 }
 
-// pairSummary condenses the comparisons of two models in one metric.
+// pairSummary condenses the comparisons of two models in one metric, of
+// one kind (pooled, or best vs best).
 type pairSummary struct {
 	a, b, metric string
-	settings     int
-	aBetter      int
-	meanDiff     float64
-	significant  int // settings where |diff| > 2 se
+	best         bool
+	// judged says that the metric has a declared direction: without one,
+	// no model is better and aBetter, aSignificant and bSignificant stay 0
+	// (the reports show them as "–").
+	judged   bool
+	settings int
+	aBetter  int
+	// aSignificant and bSignificant count the settings where a, or b, is
+	// better by more than twice the standard error of the difference.
+	aSignificant, bSignificant int
+	meanDiff                   float64 // mean of a − b over the settings
+	relDiff                    float64 // Σ(a − b) / Σ|b|: the size of meanDiff relative to b
 }
 
 func (r *report) pairSummaries() []pairSummary {
 	var out []pairSummary
+	var sumB []float64
 	for _, c := range r.a.comparisons {
-		if len(out) == 0 || out[len(out)-1].a != c.a || out[len(out)-1].b != c.b || out[len(out)-1].metric != c.metric {
-			out = append(out, pairSummary{a: c.a, b: c.b, metric: c.metric})
+		if n := len(out); n == 0 || out[n-1].a != c.a || out[n-1].b != c.b || out[n-1].metric != c.metric || out[n-1].best != c.best {
+			out = append(out, pairSummary{a: c.a, b: c.b, metric: c.metric, best: c.best, judged: r.a.judged(c.metric)})
+			sumB = append(sumB, 0)
 		}
 		ps := &out[len(out)-1]
 		ps.settings++
 		ps.meanDiff += c.diff
-		if r.a.better(c.metric, c.meanA, c.meanB) {
+		sumB[len(sumB)-1] += math.Abs(c.meanB)
+		if !ps.judged {
+			continue
+		}
+		aBetter := r.a.better(c.metric, c.meanA, c.meanB)
+		if aBetter {
 			ps.aBetter++
 		}
-		if isFinite(c.se) && math.Abs(c.diff) > 2*c.se {
-			ps.significant++
+		if c.significant() {
+			if aBetter {
+				ps.aSignificant++
+			} else {
+				ps.bSignificant++
+			}
 		}
 	}
 	for i := range out {
+		out[i].relDiff = relative(out[i].meanDiff, sumB[i])
 		out[i].meanDiff /= float64(out[i].settings)
 	}
 	return out
+}
+
+// relative is d as a share of the magnitude ref, NaN where ref is 0.
+func relative(d, ref float64) float64 {
+	if ref == 0 {
+		return math.NaN()
+	}
+	return d / ref
+}
+
+// significantDiff is one setting where two models differ significantly.
+type significantDiff struct {
+	comparison
+	// better is the model that is better by the metric's direction, ""
+	// when the metric has none declared.
+	better string
+}
+
+// significantDiffs lists the significant differences of the best-vs-best
+// comparisons, or of the pooled ones for pairs of models without
+// parameters of their own (which have no other), in comparison order.
+func (r *report) significantDiffs() []significantDiff {
+	bestPairs := map[[2]string]bool{}
+	for _, c := range r.a.comparisons {
+		if c.best {
+			bestPairs[[2]string{c.a, c.b}] = true
+		}
+	}
+	var out []significantDiff
+	for _, c := range r.a.comparisons {
+		if c.best != bestPairs[[2]string{c.a, c.b}] || !c.significant() {
+			continue
+		}
+		d := significantDiff{comparison: c}
+		switch {
+		case !r.a.judged(c.metric):
+		case r.a.better(c.metric, c.meanA, c.meanB):
+			d.better = c.a
+		default:
+			d.better = c.b
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// kind names the kind of a comparison in the reports.
+func kind(best bool) string {
+	if best {
+		return "best vs best"
+	}
+	return "pooled"
+}
+
+// signedPct formats a relative difference as a signed percentage.
+func signedPct(v float64) string {
+	if !isFinite(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*v)
+}
+
+// atBest describes the cell a model is compared at in a best-vs-best
+// comparison: the cell's own parameters and its mean, or "pooled".
+func (r *report) atBest(ci int, mean float64, n int) string {
+	if ci < 0 {
+		return "pooled"
+	}
+	return fmt.Sprintf("%s (mean %s, n %d)", r.paramsOf(ci), num(mean), n)
+}
+
+// The explanations the executive summary and the HTML report give, so
+// that both say the same.
+var (
+	comparisonNote = "At each setting of the parameters both models sweep, the difference of the means over trials, a − b, and whether it exceeds twice its Welch standard error (significant). " +
+		"Pooled: each model's trials averaged over the parameters only it sweeps, good and bad values alike. " +
+		"Best vs best: each model at its best cell of the setting for that metric (its best own parameters), chosen on the same trials, which favours the model with more values to choose from. " +
+		"Relative: a − b as a share of |b|."
+	noBestText     = "None: no metric with a declared direction has a value."
+	undeclaredNote = "The study declares no direction for these metrics, so no cell is best and no model better: their statistics over every ok trial (per model), and the range of their cell means. " +
+		"Every cell's mean is in data/aggregated_results.csv."
+	significantNote = "Best vs best where a model of the pair sweeps parameters of its own, pooled otherwise; each with the cells compared."
+	nonFiniteText   = "Runs that ended ok but reported NaN or ±Inf (a diverged run): the runs count as ok, and these values are left out of the mean, std and confidence interval of their cell, whose n counts the finite values only."
+	outlierNote     = fmt.Sprintf("A trial is an outlier when its robust z-score within its cell, 0.6745·(x − median)/scale, exceeds %g in absolute value; "+
+		"the scale is the cell's MAD, but no less than the MAD pooled over the cells of its model (deviations from each cell's median) nor than %s of the cell's largest |x|. "+
+		"Only cells of %d or more trials with a finite value are judged: with fewer, no trial can be told from noise.", outlierZ, study.FormatFloat(relScaleFloor), outlierMinN)
+)
+
+// nonFiniteLine summarises the non-finite values: how many, in how many
+// cells, of which metrics.
+func nonFiniteLine(nf []nonFiniteCell) string {
+	n, cells, metrics := 0, map[int]bool{}, []string{}
+	for _, c := range nf {
+		n += c.n
+		cells[c.cell] = true
+		if !slices.Contains(metrics, c.metric) {
+			metrics = append(metrics, c.metric)
+		}
+	}
+	return fmt.Sprintf("%d NaN or ±Inf values of %s in %d cells, left out of the statistics", n, strings.Join(metrics, ", "), len(cells))
+}
+
+// noMetricsLine says which ok runs reported no metric at all, naming at
+// most idsMax of them; "" when every ok run reported some.
+func (r *report) noMetricsLine() string {
+	if len(r.a.noMetrics) == 0 {
+		return ""
+	}
+	ids := make([]string, 0, min(len(r.a.noMetrics), idsMax))
+	for _, pos := range r.a.noMetrics[:min(len(r.a.noMetrics), idsMax)] {
+		ids = append(ids, r.g.entries[pos].RunID)
+	}
+	more := ""
+	if n := len(r.a.noMetrics) - len(ids); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	runs := "runs"
+	if len(r.a.noMetrics) == 1 {
+		runs = "run"
+	}
+	return fmt.Sprintf("%d ok %s reported no metrics: %s%s", len(r.a.noMetrics), runs, strings.Join(ids, ", "), more)
+}
+
+// metricJudged names metric m for a comparison, saying so when the study
+// declares no direction for it: then no model is better.
+func (r *report) metricJudged(m string) string {
+	if !r.a.judged(m) {
+		return m + " (" + noDirection + ")"
+	}
+	return m
+}
+
+// noDirection is what the reports say of a metric without a declared
+// direction, in place of "higher is better".
+const noDirection = "direction not declared"
+
+// undeclaredLine names the metrics without a declared direction, at most
+// maxNamed of them, and says where to declare one; "" when every metric
+// has one. The reports give it after "Direction not declared:".
+func (r *report) undeclaredLine() string {
+	u := r.a.undeclared()
+	if len(u) == 0 {
+		return ""
+	}
+	return nameList(u) + " — statistics only: no best cell, ranking or better model " +
+		"(declare one with [collect.metrics.NAME] direction, or [collect] maximize or minimize)"
+}
+
+// metricTitle names metric m with the label and unit the study (or, for
+// a measure, the runner) gives it: "mse (test MSE, px²)", or just "mse".
+func (r *report) metricTitle(m string) string {
+	in := metricInfo(r.st, m)
+	var parts []string
+	if in.Label != "" && in.Label != m {
+		parts = append(parts, in.Label)
+	}
+	if in.Unit != "" {
+		parts = append(parts, in.Unit)
+	}
+	if len(parts) == 0 {
+		return m
+	}
+	return m + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// nonFiniteNote is what a report adds to a count of trials n for the
+// non-finite values a cell's metric also had: "" for none.
+func nonFiniteNote(k int) string {
+	if k == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (+%d non-finite)", k)
 }
 
 // num formats a statistic for a report: four significant digits.
@@ -251,16 +380,45 @@ func roundSig(v float64, digits int) float64 {
 
 func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 
-// dirNote says how a metric is judged, and whether that was guessed.
+// dirNote says how a metric is judged.
 func (r *report) dirNote(m string) string {
-	d := "higher is better"
-	if !r.a.maximize[m] {
-		d = "lower is better"
+	switch r.a.direction[m] {
+	case plots.Maximize:
+		return "higher is better"
+	case plots.Minimize:
+		return "lower is better"
 	}
-	if r.a.guessed[m] {
-		d += ", guessed from the name"
+	return noDirection
+}
+
+// orDash is s, or "–" where it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "–"
 	}
-	return d
+	return s
+}
+
+// undeclaredSpread is the spread over every ok trial (statistical_summary)
+// of each metric without a declared direction, per model: what the
+// reports show of a metric that has no best cell.
+func (r *report) undeclaredSpread() []spreadRow {
+	var out []spreadRow
+	for _, row := range r.a.spread {
+		if slices.Contains(r.a.metrics, row.metric) && !r.a.judged(row.metric) {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// countIfJudged is a count of settings where a model is better, "–" for a
+// metric without a declared direction, where none is.
+func countIfJudged(n int, judged bool) string {
+	if !judged {
+		return "–"
+	}
+	return strconv.Itoa(n)
 }
 
 // paramsOf renders a cell's parameter values, model first.

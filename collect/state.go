@@ -100,48 +100,47 @@ func loadPrevious(dir string, g *grid) (*state, string) {
 
 // loadData reads the kept attempts and their history from data/.
 func loadData(dir string, g *grid) (*state, error) {
-	s := newState(len(g.entries))
-	schema, rows, err := table.ReadFile(filepath.Join(studydir.Data(dir), rawFile+".parquet"))
+	s := newState(g.entries)
+	raw, err := table.Open(filepath.Join(studydir.Data(dir), rawFile+".parquet"))
 	if err != nil {
 		return nil, err
 	}
+	defer raw.Close()
 	var idx index
 	if b, err := os.ReadFile(filepath.Join(studydir.Data(dir), indexFile)); err == nil {
 		if json.Unmarshal(b, &idx) == nil {
 			s.bad = idx.SetAside
 		}
 	}
-	id, shardCol := schema.Index("run_id"), schema.Index(shardColumn)
-	if id < 0 || shardCol < 0 {
+	schema := raw.Schema()
+	id, attempt := schema.Index("run_id"), schema.Index("attempt")
+	if id < 0 || attempt < 0 || schema.Index(shardColumn) < 0 {
 		return nil, fmt.Errorf("data/%s.parquet: not a gridstudy results table", rawFile)
 	}
-	// Map each column of the file to a run column, or to a metric.
-	fixed := map[string]bool{"run_id": true, "cell_id": true, "model": true, shardColumn: true, outlierColumn: true}
-	for _, c := range g.params {
-		fixed[c.Name] = true
-	}
-	for _, row := range rows {
+	for {
+		row, err := raw.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data/%s.parquet: %w", rawFile, err)
+		}
 		runID, _ := row[id].(string)
 		pos, ok := g.byRun[runID]
 		if !ok {
 			return nil, fmt.Errorf("data/%s.parquet: run %s is not in the manifest", rawFile, runID)
 		}
-		rec := &runRec{vals: make([]any, len(runCol)), metrics: map[string]float64{}}
-		rec.shard, _ = row[shardCol].(string)
 		for i, c := range schema {
-			if j, ok := runCol[c.Name]; ok {
-				rec.vals[j] = row[i]
-			} else if !fixed[c.Name] && row[i] != nil {
-				v, err := retype(row[i], idx.Retyped[c.Name][runID])
+			if was := idx.Retyped[c.Name][runID]; was != "" && row[i] != nil {
+				v, err := retype(row[i], was)
 				if err != nil {
 					return nil, fmt.Errorf("data/%s.parquet: column %q, run %s: %w", rawFile, c.Name, runID, err)
 				}
-				rec.setMetric(c.Name, v)
+				row[i] = v
 			}
 		}
-		rec.attempt, _ = rec.vals[runCol["attempt"]].(int64)
-		rec.ok = rec.vals[runCol["status"]] == shard.StatusOK
-		s.runs[pos] = rec
+		n, _ := row[attempt].(int64)
+		s.keep(pos, n, schema, row, g.params)
 	}
 	r, err := table.Open(filepath.Join(studydir.Data(dir), historyFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -206,9 +205,10 @@ func retypedIndex(g *grid, s *state) map[string]map[string]string {
 			if r == nil {
 				continue
 			}
-			if _, ok := r.metrics[m]; ok {
+			switch s.metricCols[m].tag[pos] {
+			case tagNumber:
 				runs[g.entries[pos].RunID] = retypedNumber
-			} else if _, ok := r.other[m].(bool); ok {
+			case tagBool:
 				runs[g.entries[pos].RunID] = retypedBool
 			}
 		}
@@ -240,10 +240,17 @@ func rawRows(g *grid, s *state, metrics table.Schema, outliers map[int][]string,
 			continue
 		}
 		c := g.cells[g.cellOf[pos]]
-		k := copy(row, r.vals[:3])
+		k := 0
+		for _, col := range rc[:3] {
+			row[k] = r.val(col.Name)
+			k++
+		}
 		k += copy(row[k:], c.values)
-		k += copy(row[k:], r.vals[3:])
-		row[k] = r.shard
+		for _, col := range rc[3:] {
+			row[k] = r.val(col.Name)
+			k++
+		}
+		row[k] = r.shard()
 		row[k+1] = nil
 		if o := outliers[pos]; len(o) > 0 {
 			row[k+1] = strings.Join(o, ",")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/gridstudy/gridstudy/internal/provenance"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -17,8 +18,12 @@ type summaryFile struct {
 	// Parameters lists each parameter's levels, typed as in the study
 	// file, and the models under "models".
 	Parameters map[string]any `toml:"parameter_space"`
-	// Best is the best cell per metric and per measure of the runner.
+	// Best is the best cell per metric and per measure of the runner that
+	// has a declared direction: an undeclared metric has no best cell.
 	Best map[string]summaryBest `toml:"best_parameters,omitempty"`
+	// Provenance is the output of the study's [provenance] commands as
+	// plan recorded it (DIR/provenance.toml).
+	Provenance map[string]string `toml:"provenance,omitempty"`
 }
 
 type summaryStudy struct {
@@ -32,19 +37,23 @@ type summaryStudy struct {
 	Cells          int     `toml:"cells"`
 	ShardsSetAside int     `toml:"shards_set_aside"`
 	RuntimeHours   float64 `toml:"total_runtime_hours"`
+	// NonFinite counts the NaN and ±Inf metric values of ok runs, left
+	// out of every statistic; NoMetrics the ok runs that reported none.
+	NonFinite int `toml:"nonfinite_values"`
+	NoMetrics int `toml:"runs_ok_without_metrics"`
+	// Undeclared lists the metrics without a declared direction, which
+	// best_parameters leaves out.
+	Undeclared []string `toml:"metrics_without_direction,omitempty"`
 }
 
 type summaryBest struct {
-	Direction string `toml:"direction"` // maximize or minimize
-	// Guessed says that the study file does not name the metric in
-	// [collect] and its direction was guessed from its name.
-	Guessed bool           `toml:"direction_guessed,omitempty"`
-	Score   float64        `toml:"score"` // mean over the cell's ok trials
-	Std     float64        `toml:"std"`
-	N       int            `toml:"n"`
-	CellID  string         `toml:"cell_id"`
-	Model   string         `toml:"model,omitempty"`
-	Params  map[string]any `toml:"params"`
+	Direction string         `toml:"direction"` // maximize or minimize, as declared
+	Score     float64        `toml:"score"`     // mean over the cell's ok trials
+	Std       float64        `toml:"std"`
+	N         int            `toml:"n"`
+	CellID    string         `toml:"cell_id"`
+	Model     string         `toml:"model,omitempty"`
+	Params    map[string]any `toml:"params"`
 }
 
 // summaryTOML writes study_summary.toml: the study, its totals and the
@@ -56,9 +65,14 @@ func (r *report) summaryTOML(w io.Writer) error {
 			TotalRuns: r.res.Runs, RunsOK: r.a.ok, RunsFailed: r.a.failed, RunsLost: r.a.lost,
 			Cells: len(r.g.cells), ShardsSetAside: len(r.s.bad),
 			RuntimeHours: math.Round(r.runtimeHours()*1000) / 1000,
+			NoMetrics:    len(r.a.noMetrics),
+			Undeclared:   r.a.undeclared(),
 		},
 		Parameters: map[string]any{},
 		Best:       map[string]summaryBest{},
+	}
+	for _, c := range r.a.nonFiniteCells() {
+		f.Study.NonFinite += c.n
 	}
 	for i, col := range r.g.params {
 		levels := make([]any, len(r.g.labels[i]))
@@ -76,7 +90,7 @@ func (r *report) summaryTOML(w io.Writer) error {
 			continue
 		}
 		c, sm := r.g.cells[ci], r.a.cells[ci].stats[m]
-		b := summaryBest{Direction: direction(r.a.maximize[m]), Guessed: r.a.guessed[m], Score: sm.Mean, Std: sm.Std, N: sm.N,
+		b := summaryBest{Direction: r.a.direction[m], Score: sm.Mean, Std: sm.Std, N: sm.N,
 			CellID: c.id, Model: c.model, Params: map[string]any{}}
 		for i, v := range c.values {
 			if v != nil {
@@ -85,6 +99,11 @@ func (r *report) summaryTOML(w io.Writer) error {
 		}
 		f.Best[m] = b
 	}
+	prov, err := provenance.Read(r.dir)
+	if err != nil {
+		return err
+	}
+	f.Provenance = prov.Summary()
 	if _, err := io.WriteString(w, "# Written by gridstudy collect. Tables: data/; reports: reports/.\n\n"); err != nil {
 		return err
 	}

@@ -153,7 +153,14 @@ func aggregated(g *grid, a *analysis) (table.Schema, func(fn func([]any) error) 
 	}
 	var groups []group
 	for _, m := range a.metrics {
-		groups = append(groups, stats(m))
+		// A metric's statistics leave out its NaN and ±Inf values (a
+		// diverged run); <metric>_n_nonfinite counts them.
+		gr := stats(m)
+		gr.suffixes = append(slices.Clone(gr.suffixes), nonFiniteSuffix)
+		gr.kinds = append(slices.Clone(gr.kinds), table.Int64)
+		statsOf := gr.values
+		gr.values = func(cs cellStats) []any { return append(statsOf(cs), int64(cs.nonFinite[m])) }
+		groups = append(groups, gr)
 	}
 	for _, c := range a.others {
 		if c.Kind == table.Bool {
@@ -222,7 +229,7 @@ func writeSpread(path string, a *analysis) error {
 			return err
 		}
 		for _, r := range a.spread {
-			rec := []string{csvCell(r.metric), csvCell(r.model), direction(a.maximize[r.metric]), strconv.Itoa(r.nCells), strconv.Itoa(r.all.N)}
+			rec := []string{csvCell(r.metric), csvCell(r.model), a.direction[r.metric], strconv.Itoa(r.nCells), strconv.Itoa(r.all.N)}
 			for _, v := range r.all.values() {
 				rec = append(rec, csvCell(nullNaN(v)))
 			}
@@ -234,11 +241,4 @@ func writeSpread(path string, a *analysis) error {
 		cw.Flush()
 		return cw.Error()
 	})
-}
-
-func direction(max bool) string {
-	if max {
-		return "maximize"
-	}
-	return "minimize"
 }

@@ -3,14 +3,16 @@ package plots
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
 // Cell states in an aggregated grid.
 const (
 	stMissing = iota // no cell of the study lies here (not run, or excluded)
-	stFailed         // cells lie here, but none has a finite value
+	stFailed         // cells lie here, but every run failed
 	stOK
+	stNonFinite // runs finished, but every value was NaN or ±Inf (diverged)
 )
 
 // point is one aggregated grid point.
@@ -19,25 +21,32 @@ type point struct {
 	std   float64 // pooled std over trials (for "±" annotations)
 	err   float64 // half-width of the error bar of the chosen kind
 	state int
+	// nonFinite counts the trials behind the point whose value was NaN
+	// or ±Inf, left out of val.
+	nonFinite int
 }
 
 // grid holds one model's metric over the levels of some parameters, the
 // others marginalised.
 type grid struct {
-	keys   []int // parameter indices, slowest-varying first
-	sizes  []int // number of levels of each key
+	keys   []int   // parameter indices, slowest-varying first
+	axes   [][]int // levels shown along each key, in display order
+	sizes  []int   // number of levels of each key
 	points []point
 	hidden []string // parameters marginalised that vary for this model
+	// marginal is how hidden parameters were combined: MarginalBest
+	// falls back to MarginalMean for a metric without a direction.
+	marginal string
 }
 
-// at returns the point at the given levels of the keys.
-func (g grid) at(levels ...int) point {
-	return g.points[g.index(levels)]
+// at returns the point at the given positions along the keys.
+func (g grid) at(pos ...int) point {
+	return g.points[g.index(pos)]
 }
 
-func (g grid) index(levels []int) int {
+func (g grid) index(pos []int) int {
 	i := 0
-	for k, l := range levels {
+	for k, l := range pos {
 		i = i*g.sizes[k] + l
 	}
 	return i
@@ -53,43 +62,81 @@ func (g grid) empty() bool {
 	return true
 }
 
-// aggregate groups the cells of model by their levels of keys and combines
-// each group with marginal (MarginalMean or MarginalBest); errKind chooses
-// the error measure. Cells where a key does not apply are left out.
-func aggregate(d Data, model, metric string, keys []int, marginal, errKind string) grid {
-	g := grid{keys: keys, sizes: make([]int, len(keys))}
+// allLevels returns the levels of every key in sweep order.
+func allLevels(d Data, keys []int) [][]int {
+	axes := make([][]int, len(keys))
+	for k, p := range keys {
+		axes[k] = indexes(len(d.Params[p].Labels))
+	}
+	return axes
+}
+
+// indexes returns 0, 1, …, n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// aggregate groups the cells of model by their levels of keys, placed
+// along axes (axes[k] lists the levels of key k in display order; cells at
+// other levels are left out), and combines each group with marginal
+// (MarginalMean or MarginalBest); errKind chooses the error measure.
+// Cells where a key does not apply are left out.
+func aggregate(d Data, model, metric string, keys []int, axes [][]int, marginal, errKind string) grid {
+	if !d.directed(metric) {
+		marginal = MarginalMean // "best" needs a direction
+	}
+	g := grid{keys: keys, axes: axes, sizes: make([]int, len(keys)), marginal: marginal}
+	where := make([][]int, len(keys)) // level -> position along the key, -1 if not shown
 	n := 1
 	for k, p := range keys {
-		g.sizes[k] = max(1, len(d.Params[p].Labels))
-		n *= g.sizes[k]
+		g.sizes[k] = len(axes[k])
+		n *= max(1, g.sizes[k])
+		where[k] = make([]int, len(d.Params[p].Labels))
+		for l := range where[k] {
+			where[k][l] = -1
+		}
+		for i, l := range axes[k] {
+			where[k][l] = i
+		}
+	}
+	if n == 0 || slices.Contains(g.sizes, 0) {
+		n = 0
 	}
 	type acc struct {
 		sum, sumVar, sumErr2 float64
-		k                    int
+		k, nonFinite         int
 		seen                 bool
 		best                 point
 	}
 	accs := make([]acc, n)
-	maximize := d.Maximize[metric]
-	levels := make([]int, len(keys))
+	maximize := d.maximize(metric)
+	pos := make([]int, len(keys))
 cells:
 	for _, c := range d.Cells {
 		if c.Model != model {
 			continue
 		}
 		for k, p := range keys {
-			if c.Levels[p] < 0 {
+			l := c.Levels[p]
+			if l < 0 || where[k][l] < 0 {
 				continue cells
 			}
-			levels[k] = c.Levels[p]
+			pos[k] = where[k][l]
 		}
-		a := &accs[g.index(levels)]
+		a := &accs[g.index(pos)]
 		a.seen = true
+		s := c.Metrics[metric]
+		if !c.Failed {
+			a.nonFinite += s.NonFinite
+		}
 		v := value(c, metric)
 		if math.IsNaN(v) {
 			continue
 		}
-		s := c.Metrics[metric]
 		e := errorOf(s, errKind)
 		a.sum += v
 		a.sumVar += finite(s.Std) * finite(s.Std)
@@ -102,6 +149,8 @@ cells:
 	g.points = make([]point, n)
 	for i, a := range accs {
 		switch {
+		case a.k == 0 && a.nonFinite > 0:
+			g.points[i] = point{val: math.NaN(), state: stNonFinite}
 		case a.k == 0 && a.seen:
 			g.points[i] = point{val: math.NaN(), state: stFailed}
 		case a.k == 0:
@@ -115,10 +164,11 @@ cells:
 				g.points[i].err = g.points[i].std
 			}
 		}
+		g.points[i].nonFinite = a.nonFinite
 	}
 	used := d.levelsFor(model)
 	for p, prm := range d.Params {
-		if used[p] > 1 && !contains(keys, p) {
+		if used[p] > 1 && !slices.Contains(keys, p) {
 			g.hidden = append(g.hidden, prm.Name)
 		}
 	}
@@ -152,15 +202,6 @@ func better(a, b float64, maximize bool) bool {
 	return a < b
 }
 
-func contains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 // marginalNote says how hidden parameters were combined, e.g.
 // "mean over tv_weight, lr".
 func marginalNote(hidden []string, marginal string) string {
@@ -182,14 +223,6 @@ func errorNote(kind string) string {
 		return "95% CI"
 	}
 	return "±1 std"
-}
-
-// direction is "higher is better" or "lower is better".
-func (d Data) direction(metric string) string {
-	if d.Maximize[metric] {
-		return "higher is better"
-	}
-	return "lower is better"
 }
 
 // checkModel returns an error unless model is one of d's models.

@@ -15,19 +15,50 @@ const (
 )
 
 // Param is one swept parameter: its levels in sweep order, labelled as the
-// user wrote them ("1e6", "512", "adam").
+// user wrote them ("1e6", "512", "adam"). Axes show numeric levels in
+// numeric order, whatever the sweep order.
 type Param struct {
 	Name    string
 	Labels  []string
 	Numeric []float64 // value of each level; nil when the parameter is not numeric
 	Scale   string    // ScaleLinear, ScaleLog, ScaleLog2 or ScaleCategorical ("" = categorical)
+	// ModelLevels lists the levels each model sweeps, for a parameter
+	// that models sweep over different values: a model's figures then
+	// show its own levels only. nil: every model has every level.
+	ModelLevels map[string][]int
 }
 
 // Stat summarises one metric over the trials of one cell.
 type Stat struct {
 	Mean, Std, SEM float64
 	CI95           float64 // half-width of the 95% confidence interval of the mean
-	N              int     // trials that reported the metric
+	N              int     // trials that reported a finite value
+	// NonFinite counts the trials that reported NaN or ±Inf (a diverged
+	// run); they are left out of Mean and N, and figures mark the cell.
+	NonFinite int
+}
+
+// Metric directions (MetricInfo.Direction).
+const (
+	Maximize = "maximize"
+	Minimize = "minimize"
+)
+
+// MetricInfo is what the study declares about a metric.
+type MetricInfo struct {
+	Label string // axis and title text; "" = the metric's name
+	Unit  string // printed after the label, e.g. "s" or "dB"
+	// Direction is Maximize, Minimize or "" when not declared: such a
+	// metric gets no best cell, no Pareto front and a plain colour scale,
+	// as nothing says which end is good.
+	Direction string
+	// Lower and Upper bound the values the metric can take (nil: none);
+	// error bars and bands are clipped to them (an MSE is never
+	// negative, whatever mean − std says).
+	Lower, Upper *float64
+	// Declared marks a metric the study names: figures draw the
+	// declared metrics by default.
+	Declared bool
 }
 
 // Cell is one grid point: one level index per parameter (in Data.Params
@@ -50,11 +81,11 @@ type Curve struct {
 
 // Data is what the collector hands to the figures.
 type Data struct {
-	Params   []Param
-	Models   []string // in display order; may be empty (cells then have Model "")
-	Cells    []Cell
-	Metrics  []string        // in display order
-	Maximize map[string]bool // metrics where higher is better; every other metric is minimised
+	Params  []Param
+	Models  []string // in display order; may be empty (cells then have Model "")
+	Cells   []Cell
+	Metrics []string              // in display order
+	Info    map[string]MetricInfo // by metric (and history) name; absent: nothing declared
 
 	// Curves holds convergence curves per metric name (optional).
 	Curves map[string][]Curve
@@ -73,6 +104,15 @@ func (d Data) Validate() error {
 		}
 		if p.Numeric != nil && len(p.Numeric) != len(p.Labels) {
 			return fmt.Errorf("plots: parameter %s: %d labels but %d numeric values", p.Name, len(p.Labels), len(p.Numeric))
+		}
+	}
+	for _, p := range d.Params {
+		for m, ls := range p.ModelLevels {
+			for _, l := range ls {
+				if l < 0 || l >= len(p.Labels) {
+					return fmt.Errorf("plots: parameter %s: level %d of model %q out of range", p.Name, l, m)
+				}
+			}
 		}
 	}
 	models := map[string]bool{}
@@ -207,4 +247,15 @@ func (p Param) numericAxis() bool {
 		}
 	}
 	return p.Scale == ScaleLinear || p.logScaled()
+}
+
+// decades reports whether p's positive values span two decades or more.
+func (p Param) decades() bool {
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range p.Numeric {
+		if v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return hi/lo >= 100
 }

@@ -47,13 +47,16 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 	if xi == yi {
 		return nil, fmt.Errorf("plots: difference heatmap of %s against itself", s.X)
 	}
-	marginal := opt.marginal()
-	ga := aggregate(d, s.A, s.Metric, []int{yi, xi}, marginal, ErrorStd)
-	gb := aggregate(d, s.B, s.Metric, []int{yi, xi}, marginal, ErrorStd)
+	// Only the levels both models sweep can be compared.
+	xa, ya := d.axisOf(xi, d.commonLevels(xi, s.A, s.B)), d.axisOf(yi, d.commonLevels(yi, s.A, s.B))
+	axes := [][]int{ya.levels, xa.levels}
+	ga := aggregate(d, s.A, s.Metric, []int{yi, xi}, axes, opt.marginal(), ErrorStd)
+	gb := aggregate(d, s.B, s.Metric, []int{yi, xi}, axes, opt.marginal(), ErrorStd)
+	marginal := ga.marginal
 	if ga.empty() || gb.empty() {
 		return nil, ErrNoData
 	}
-	nx, ny := len(d.Params[xi].Labels), len(d.Params[yi].Labels)
+	nx, ny := len(xa.levels), len(ya.levels)
 	pts := make([]point, nx*ny)
 	vals := make([]float64, nx*ny)
 	for k := range pts {
@@ -63,12 +66,16 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 			pts[k] = point{val: a.val - b.val, state: stOK}
 		case a.state == stMissing || b.state == stMissing:
 			pts[k] = point{val: math.NaN(), state: stMissing}
+		case a.state == stNonFinite || b.state == stNonFinite:
+			pts[k] = point{val: math.NaN(), state: stNonFinite}
 		default:
 			pts[k] = point{val: math.NaN(), state: stFailed}
 		}
 		vals[k] = pts[k].val
 	}
-	maximize := d.Maximize[s.Metric]
+	// Without a declared direction the map is not flipped: red means
+	// "A higher", and the subtitle says so.
+	maximize := !d.directed(s.Metric) || d.maximize(s.Metric)
 	scale := diverging(vals, maximize)
 	fmtr := newFormatter(vals)
 	width := opt.width(3.5)
@@ -82,7 +89,11 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 		}
 	}
 	var sub []string
-	sub = append(sub, "red: "+s.A+" better, blue: "+s.B+" better")
+	if d.directed(s.Metric) {
+		sub = append(sub, "red: "+s.A+" better, blue: "+s.B+" better")
+	} else {
+		sub = append(sub, "red: "+s.A+" higher, blue: "+s.B+" higher (direction not declared)")
+	}
 	for _, side := range []struct {
 		model  string
 		hidden []string
@@ -93,12 +104,12 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 	}
 	hf := heatFigure{
 		name:     fileName(fmt.Sprintf("difference_%s_minus_%s_%s", s.A, s.B, s.Metric)),
-		title:    s.Metric + ": " + s.A + " - " + s.B,
+		title:    d.title(s.Metric) + ": " + s.A + " - " + s.B,
 		subtitle: strings.Join(sub, " · "),
-		x:        d.Params[xi], y: d.Params[yi],
+		x:        xa, y: ya,
 		panels:   []heatPanel{{cells: cells}},
 		scale:    scale,
-		barTitle: s.Metric + " difference",
+		barTitle: d.axisLabel(s.Metric) + " difference",
 		width:    width,
 	}
 	return hf.figure(), nil

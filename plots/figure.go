@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image/png"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,9 +53,15 @@ type Options struct {
 	Marginal string   // MarginalMean (default) or MarginalBest
 	Error    string   // ErrorStd (default), ErrorSEM or ErrorCI95
 
+	// Metrics chooses the metrics to draw (see Selection); nil = the
+	// declared ones, else the first DefaultMetrics.
+	Metrics []string
+	// Kinds chooses the figure kinds to draw, of Kinds; nil = all.
+	Kinds []string
+
 	Heatmaps [][2]string // (x, y) parameter pairs; nil = every pair of swept parameters
 	Lines    []LinesSpec // extra line plots (e.g. with By); every parameter × metric is drawn anyway
-	Pareto   [][2]string // (x, y) metric pairs; nil = wall_s vs the first maximised metric (else the first two metrics)
+	Pareto   [][2]string // (x, y) metric pairs; nil = wall_s vs the first declared metric (see Figures)
 	// Difference names the models a and b of the a − b heatmaps; zero =
 	// the first two models; none are drawn for a study with one model.
 	Difference [2]string
@@ -106,8 +114,9 @@ var pinPDF = sync.OnceFunc(func() {
 	fpdf.SetDefaultCatalogSort(true)
 })
 
-// Render writes f in format "png" (300 dpi), "pdf" or "svg" (fonts
-// embedded in both). A drawing that panics is returned as an error.
+// Render writes f in format "png" (300 dpi), "pdf" (fonts embedded) or
+// "svg" (fonts referenced by name). A drawing that panics is returned as
+// an error.
 func (f *Figure) Render(w io.Writer, format string) error {
 	if format == "png" {
 		return f.RenderPNG(w, DPI)
@@ -127,7 +136,7 @@ func (f *Figure) render(w io.Writer, format string, dpi int) (err error) {
 	case "png":
 		cw = pngCanvas{vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(dpi))}
 	case "svg":
-		cw = vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(true))
+		cw = svgCanvas{vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height))}
 	case "pdf":
 		pinPDF()
 		cw = vgpdf.New(f.Width, f.Height)
@@ -142,6 +151,26 @@ func (f *Figure) render(w io.Writer, format string, dpi int) (err error) {
 	f.draw(draw.New(cw))
 	_, err = cw.WriteTo(w)
 	return err
+}
+
+// svgCanvas writes an SVG that references its font rather than embedding
+// it: an embedded Liberation Sans weighs about 560 KB per file, the
+// drawing itself tens of KB. Liberation Sans is metric-compatible with
+// Arial and Helvetica, which the font-family list falls back to, so text
+// keeps its measured width where Liberation is not installed.
+type svgCanvas struct{ *vgsvg.Canvas }
+
+// svgFamily is the font-family vgsvg writes, and what replaces it.
+var svgFamily = strings.NewReplacer("font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
+
+// WriteTo implements io.WriterTo.
+func (c svgCanvas) WriteTo(w io.Writer) (int64, error) {
+	var b bytes.Buffer
+	if _, err := c.Canvas.WriteTo(&b); err != nil {
+		return 0, err
+	}
+	n, err := svgFamily.WriteString(w, b.String())
+	return int64(n), err
 }
 
 // pngCanvas encodes with the fastest compression: encoding dominates the

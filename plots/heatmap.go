@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"math"
@@ -91,6 +93,12 @@ func (h *heatCells) Plot(c draw.Canvas, p *plot.Plot) {
 				cx, cy := (r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2
 				c.StrokeLine2(mark, cx-dx, cy-dy, cx+dx, cy+dy)
 				c.StrokeLine2(mark, cx-dx, cy+dy, cx+dx, cy-dy)
+			case stNonFinite:
+				// Hatched: the runs finished but diverged, which is
+				// not a failure of the command.
+				c.SetColor(failGrey)
+				c.Fill(fill.Path())
+				hatch(c, r, draw.LineStyle{Color: darkGrey, Width: vg.Points(0.5)})
 			default:
 				c.SetColor(emptyGrey)
 				c.Fill(fill.Path())
@@ -100,7 +108,38 @@ func (h *heatCells) Plot(c draw.Canvas, p *plot.Plot) {
 			}
 		}
 	}
+	// Corner marks last: a neighbour's fill would cover them.
+	for k, pt := range h.pts {
+		if pt.state == stOK && pt.nonFinite > 0 {
+			nonFiniteCorner(c, h.rect(c, p, k%h.nx, k/h.nx))
+		}
+	}
 	h.plotBest(c, p)
+}
+
+// hatch draws diagonal lines across r, clipped to it.
+func hatch(c draw.Canvas, r vg.Rectangle, ls draw.LineStyle) {
+	w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+	step := max(vg.Points(2.5), min(w, h)/5)
+	for d := step / 2; d < w+h; d += step {
+		// The line x - y = d - h through r, from its lower-left edge to
+		// its upper-right edge.
+		x0, y0 := r.Min.X+max(0, d-h), r.Min.Y+max(0, h-d)
+		x1, y1 := r.Min.X+min(w, d), r.Min.Y+min(h, h-d+w)
+		c.StrokeLine2(ls, x0, y0, x1, y1)
+	}
+}
+
+// nonFiniteCorner marks a cell some of whose trials were non-finite: a
+// small black triangle in its top-right corner, white-edged to show on
+// any colour.
+func nonFiniteCorner(c draw.Canvas, r vg.Rectangle) {
+	s := min(vg.Points(5), min(r.Max.X-r.Min.X, r.Max.Y-r.Min.Y)/3)
+	tri := func(s vg.Length) []vg.Point {
+		return []vg.Point{{X: r.Max.X, Y: r.Max.Y}, {X: r.Max.X - s, Y: r.Max.Y}, {X: r.Max.X, Y: r.Max.Y - s}}
+	}
+	c.FillPolygon(white, tri(s+vg.Points(0.8)))
+	c.FillPolygon(black, tri(s))
 }
 
 // plotImage draws the cells as one image, a pixel per cell, failed and
@@ -113,7 +152,7 @@ func (h *heatCells) plotImage(c draw.Canvas, p *plot.Plot) {
 			switch pt := h.pts[j*h.nx+i]; pt.state {
 			case stOK:
 				col = h.scale.at(pt.val)
-			case stFailed:
+			case stFailed, stNonFinite:
 				col = failGrey
 			}
 			img.SetNRGBA(i, h.ny-1-j, col)
@@ -188,7 +227,7 @@ type heatPanel struct {
 // bar; notes lists what grey marks mean and is printed under the panels.
 type heatFigure struct {
 	name, title, subtitle string
-	x, y                  Param
+	x, y                  axis
 	panels                []heatPanel
 	scale                 colorScale
 	barTitle              string
@@ -208,7 +247,7 @@ func (hf heatFigure) figure() *Figure {
 		cols = min(maxCols, int(math.Ceil(math.Sqrt(float64(n)))))
 	}
 	rows := (n + cols - 1) / cols
-	nx, ny := len(hf.x.Labels), len(hf.y.Labels)
+	nx, ny := len(hf.x.levels), len(hf.y.levels)
 	ratio := math.Max(0.55, math.Min(1.1, float64(ny)/float64(max(1, nx))))
 	inner := hf.width - 2*margin
 	barW := t.colorBarWidth(hf.scale, hf.barTitle)
@@ -228,21 +267,29 @@ func (hf heatFigure) figure() *Figure {
 
 // footnote explains the grey cells that occur in the figure.
 func (hf heatFigure) footnote() string {
-	var failed, missing bool
+	var failed, missing, diverged, some bool
 	for _, p := range hf.panels {
 		for _, pt := range p.cells.pts {
 			failed = failed || pt.state == stFailed
 			missing = missing || pt.state == stMissing
+			diverged = diverged || pt.state == stNonFinite
+			some = some || (pt.state == stOK && pt.nonFinite > 0)
 		}
 	}
 	var parts []string
 	if failed {
 		parts = append(parts, "grey × : every run failed")
 	}
+	if diverged {
+		parts = append(parts, "hatched: every value NaN or ±Inf")
+	}
+	if some {
+		parts = append(parts, "black corner: some values NaN or ±Inf, left out of the mean")
+	}
 	if missing {
 		parts = append(parts, "light grey / : not run")
 	}
-	return strings.Join(parts, "   ")
+	return strings.Join(parts, "; ")
 }
 
 func (hf heatFigure) draw(c draw.Canvas, t theme, rows, cols int) {
@@ -263,16 +310,16 @@ func (hf heatFigure) draw(c draw.Canvas, t theme, rows, cols int) {
 		p.Title.Text = panel.title
 		p.X.Padding, p.Y.Padding = 0, 0
 		p.Add(panel.cells)
-		xt := newLevelTicks(hf.x, indexPositions(len(hf.x.Labels)))
-		yt := newLevelTicks(hf.y, indexPositions(len(hf.y.Labels)))
+		xt := newLevelTicks(hf.x, indexPositions(len(hf.x.levels)))
+		yt := newLevelTicks(hf.y, indexPositions(len(hf.y.levels)))
 		p.X.Tick.Marker, p.Y.Tick.Marker = xt, yt
 		if below >= len(hf.panels) {
-			p.X.Label.Text = hf.x.Name
+			p.X.Label.Text = hf.x.name()
 		} else {
 			xt.hidden = true
 		}
 		if col == 0 {
-			p.Y.Label.Text = hf.y.Name
+			p.Y.Label.Text = hf.y.name()
 		} else {
 			yt.hidden = true
 		}
@@ -297,8 +344,8 @@ func (hf heatFigure) draw(c draw.Canvas, t theme, rows, cols int) {
 		short = append(short, panel.cells.short...)
 	}
 	dc := plots[0][0].DataCanvas(canvases[0][0])
-	cw := (dc.Max.X - dc.Min.X) / vg.Length(max(1, len(hf.x.Labels)))
-	ch := (dc.Max.Y - dc.Min.Y) / vg.Length(max(1, len(hf.y.Labels)))
+	cw := (dc.Max.X - dc.Min.X) / vg.Length(max(1, len(hf.x.levels)))
+	ch := (dc.Max.Y - dc.Min.Y) / vg.Length(max(1, len(hf.y.levels)))
 	size := fitAnnotation(t, notes, cw, ch)
 	if size == 0 && short != nil {
 		if size = fitAnnotation(t, short, cw, ch); size > 0 {
@@ -325,13 +372,17 @@ func (hf heatFigure) draw(c draw.Canvas, t theme, rows, cols int) {
 }
 
 // Heatmap draws s.Metric of s.Model over s.X (horizontal) and s.Y
-// (vertical), one panel per level of s.Facet when set. Cells sit at evenly
-// spaced positions labelled as the user wrote the levels, coloured with
-// viridis (reversed for metrics to minimise: good is always yellow) on one
-// scale shared by all panels, and annotated with their means (± std with
-// Options.ShowStd) in black or white for contrast. The best cell of the
-// figure is outlined; cells where every run failed are grey with a ×,
-// cells never run light grey with a /.
+// (vertical), one panel per level of s.Facet when set. The axes hold the
+// levels the model sweeps, numbers in numeric order, at evenly spaced
+// positions labelled as the user wrote them. Cells are coloured with
+// viridis on one scale shared by all panels (reversed for metrics to
+// minimise, so that good is always yellow), and annotated with their means
+// (± std with Options.ShowStd) in black or white for contrast, with the
+// digits it takes to tell them apart. The best cell of the figure is
+// outlined when the metric's direction is declared; cells where every run
+// failed are grey with a ×, cells whose every value was NaN or ±Inf
+// hatched, cells with some such values get a black corner, cells never run
+// are light grey with a /.
 func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -361,19 +412,23 @@ func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 	if xi == yi || xi == fi || yi == fi {
 		return nil, fmt.Errorf("plots: heatmap needs distinct parameters, got %s, %s, %s", s.X, s.Y, s.Facet)
 	}
-	marginal := opt.marginal()
-	g := aggregate(d, s.Model, s.Metric, keys, marginal, ErrorStd)
+	xa, ya := d.axisOf(xi, d.levels(xi, s.Model)), d.axisOf(yi, d.levels(yi, s.Model))
+	axes := [][]int{ya.levels, xa.levels}
+	if fi >= 0 {
+		axes = [][]int{d.levels(fi, s.Model), ya.levels, xa.levels}
+	}
+	g := aggregate(d, s.Model, s.Metric, keys, axes, opt.marginal(), ErrorStd)
 	if g.empty() {
 		return nil, ErrNoData
 	}
-	nx, ny := len(d.Params[xi].Labels), len(d.Params[yi].Labels)
-	maximize := d.Maximize[s.Metric]
+	nx, ny := len(xa.levels), len(ya.levels)
+	maximize, directed := d.maximize(s.Metric), d.directed(s.Metric)
 
-	// Facet levels that hold any cell of this model.
+	// Facet levels (positions along the facet axis) that hold any cell.
 	facets := []int{-1}
 	if fi >= 0 {
 		facets = nil
-		for f := range len(d.Params[fi].Labels) {
+		for f := range len(axes[0]) {
 			for _, pt := range g.points[f*nx*ny : (f+1)*nx*ny] {
 				if pt.state != stMissing {
 					facets = append(facets, f)
@@ -388,7 +443,7 @@ func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 		vals = append(vals, pt.val)
 	}
 	scale := sequential(vals, maximize)
-	fmtr := newFormatter(vals)
+	fmtr := newPairFormatter(vals, heatPairs(g.points, nx, ny, maximize))
 	stdFmt := newFormatter(nil)
 	if opt.ShowStd {
 		var stds []float64
@@ -434,29 +489,31 @@ func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 		}
 		title := ""
 		if f >= 0 {
-			title = s.Facet + " = " + d.Params[fi].label(f)
+			title = s.Facet + " = " + d.Params[fi].label(axes[0][f])
 		}
 		panels = append(panels, heatPanel{title: title, cells: cells})
 	}
 	lo, hi := minMax(finiteOnly(vals))
 	constant := bestK >= 0 && lo == hi
-	if bestK >= 0 && !constant {
+	if bestK >= 0 && !constant && directed {
 		panels[bestF].cells.best = bestK
 	}
 
-	title := s.Metric
+	title := d.title(s.Metric)
 	if s.Model != "" {
 		title += " – " + s.Model
 	}
 	sub := []string{}
-	if n := marginalNote(g.hidden, marginal); n != "" {
+	if n := marginalNote(g.hidden, g.marginal); n != "" {
 		sub = append(sub, n)
 	}
 	switch {
 	case constant:
 		sub = append(sub, "constant: "+fmtr.format(lo))
-	case bestK >= 0:
+	case bestK >= 0 && directed:
 		sub = append(sub, "outlined: best ("+d.direction(s.Metric)+")")
+	case bestK >= 0:
+		sub = append(sub, "no best marked: direction not declared")
 	}
 	name := fmt.Sprintf("heatmap_%s_vs_%s_%s", s.X, s.Y, s.Metric)
 	if len(d.Models) > 1 && s.Model != "" {
@@ -464,10 +521,36 @@ func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 	}
 	hf := heatFigure{
 		name: fileName(name), title: title, subtitle: strings.Join(sub, " · "),
-		x: d.Params[xi], y: d.Params[yi], panels: panels, scale: scale,
-		barTitle: s.Metric, width: width,
+		x: xa, y: ya, panels: panels, scale: scale,
+		barTitle: d.axisLabel(s.Metric), width: width,
 	}
 	return hf.figure(), nil
+}
+
+// heatPairs lists the cells of pts (panels of nx×ny, row-major) whose
+// printed values must differ: neighbours along a row or a column, and the
+// best cell with every other.
+func heatPairs(pts []point, nx, ny int, maximize bool) [][2]int {
+	pairs := [][2]int{}
+	best := -1
+	for k, pt := range pts {
+		i, j := k%nx, (k/nx)%ny
+		if i+1 < nx {
+			pairs = append(pairs, [2]int{k, k + 1})
+		}
+		if j+1 < ny {
+			pairs = append(pairs, [2]int{k, k + nx})
+		}
+		if pt.state == stOK && (best < 0 || better(pt.val, pts[best].val, maximize)) {
+			best = k
+		}
+	}
+	for k := range pts {
+		if best >= 0 && k != best {
+			pairs = append(pairs, [2]int{best, k})
+		}
+	}
+	return pairs
 }
 
 // finiteOnly returns the finite values of xs.
@@ -481,13 +564,21 @@ func finiteOnly(xs []float64) []float64 {
 	return out
 }
 
-// fileName replaces characters that do not belong in a file name.
+// fileName makes s a file name: characters other than letters, digits,
+// '_', '-' and '.' become '_', and a name that had any gets a short hash
+// of s, so that distinct metrics ("train/loss", "train_loss") never write
+// the same file.
 func fileName(s string) string {
-	return strings.Map(func(r rune) rune {
+	clean := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
 			return r
 		}
 		return '_'
 	}, s)
+	if clean == s {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return clean + "-" + hex.EncodeToString(sum[:3])
 }

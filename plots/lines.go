@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -28,6 +29,14 @@ type series struct {
 	color     color.NRGBA
 	glyph     draw.GlyphDrawer // nil: no markers
 	dashes    []vg.Length
+	// ringed marks points some of whose values were NaN or ±Inf: a
+	// black ring around the marker (nil: none). Hollow markers would be
+	// mistaken for the series' own hollow glyphs.
+	ringed []bool
+	// clip limits bands and bars to the values the metric can take
+	// (Data.clip); nil: no limit.
+	clip func(lo, hi float64) (float64, float64, bool)
+	thin bool // a faint background line (many curves)
 }
 
 // bounds returns the band or error bar around point i.
@@ -37,10 +46,34 @@ func (se series) bounds(i int) (lo, hi float64) {
 		if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 			return se.y[i], se.y[i]
 		}
-		return lo, hi
+	} else {
+		e := finite(se.err[i])
+		lo, hi = se.y[i]-e, se.y[i]+e
 	}
-	e := finite(se.err[i])
-	return se.y[i] - e, se.y[i] + e
+	if se.clip != nil {
+		lo, hi, _ = se.clip(lo, hi)
+	}
+	return lo, hi
+}
+
+// clipped reports whether any band or bar of se was cut at a bound.
+func (se series) clipped() bool {
+	if se.clip == nil {
+		return false
+	}
+	for i, y := range se.y {
+		if math.IsNaN(y) {
+			continue
+		}
+		saved := se.clip
+		se.clip = nil
+		lo, hi := se.bounds(i)
+		se.clip = saved
+		if _, _, c := se.clip(lo, hi); c {
+			return true
+		}
+	}
+	return false
 }
 
 // seriesPlot draws series as lines with markers and either translucent
@@ -93,6 +126,9 @@ func (s *seriesPlot) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, ty := p.Transforms(&c)
 	if s.band {
 		for _, se := range s.series {
+			if se.thin {
+				continue
+			}
 			for _, run := range runs(se.y) {
 				if len(run) < 2 {
 					continue
@@ -112,6 +148,9 @@ func (s *seriesPlot) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 	for _, se := range s.series {
 		ls := draw.LineStyle{Color: se.color, Width: s.width, Dashes: se.dashes}
+		if se.thin {
+			ls.Width = s.width * 0.45
+		}
 		for _, run := range runs(se.y) {
 			var pts []vg.Point
 			for _, i := range run {
@@ -127,23 +166,29 @@ func (s *seriesPlot) Plot(c draw.Canvas, p *plot.Plot) {
 			if len(pts) > 1 {
 				c.StrokeLines(ls, c.ClipLinesXY(pts)...)
 			}
-			for _, pt := range pts {
+			for k, pt := range pts {
 				if se.glyph != nil && c.Contains(pt) {
 					c.DrawGlyph(draw.GlyphStyle{Color: se.color, Radius: vg.Points(2.2), Shape: se.glyph}, pt)
+					if se.ringed != nil && se.ringed[run[k]] {
+						c.DrawGlyph(draw.GlyphStyle{Color: black, Radius: vg.Points(4.2), Shape: draw.RingGlyph{}}, pt)
+					}
 				}
 			}
 		}
 	}
 }
 
-// valueAxis sets up axis a for the levels of prm: by value on a log axis
+// valueAxis sets up axis a for the levels of ax: by value on a log axis
 // for log-spaced positive numbers, by value on a linear axis for linear
-// numbers, else at index positions; the returned positions place the levels.
-func valueAxis(a *plot.Axis, prm Param) []float64 {
+// numbers, else at index positions (also for a linear list that spans
+// decades, such as 0, 1e-6, 1e-3, 1, which by value would crowd all but
+// one level at zero); the returned positions place the levels.
+func valueAxis(a *plot.Axis, ax axis) []float64 {
 	var pos []float64
+	prm := ax.param
 	switch {
 	case prm.logScaled():
-		pos = append(pos, prm.Numeric...)
+		pos = ax.values()
 		a.Scale = plot.LogScale{}
 		lo, hi := minMax(pos)
 		pad := math.Pow(hi/lo, 0.04)
@@ -151,8 +196,8 @@ func valueAxis(a *plot.Axis, prm Param) []float64 {
 			pad = 1.5
 		}
 		a.Min, a.Max = lo/pad, hi*pad
-	case prm.numericAxis():
-		pos = append(pos, prm.Numeric...)
+	case prm.numericAxis() && !prm.decades():
+		pos = ax.values()
 		lo, hi := minMax(pos)
 		pad := (hi - lo) * 0.04
 		if pad == 0 {
@@ -160,10 +205,10 @@ func valueAxis(a *plot.Axis, prm Param) []float64 {
 		}
 		a.Min, a.Max = lo-pad, hi+pad
 	default:
-		pos = indexPositions(len(prm.Labels))
+		pos = indexPositions(len(ax.levels))
 		a.Min, a.Max = -0.4, float64(len(pos))-0.6
 	}
-	a.Tick.Marker = newLevelTicks(prm, pos)
+	a.Tick.Marker = newLevelTicks(ax, pos)
 	return pos
 }
 
@@ -184,9 +229,11 @@ func padRange(a *plot.Axis, lo, hi float64) {
 }
 
 // Lines draws s.Metric against s.Param: one line per model (and per level
-// of s.By), with markers at the levels and a band (numeric parameters with
-// four or more levels) or error bars showing Options.Error. Log-spaced
+// of s.By), with markers at the levels the model sweeps and a band
+// (numeric parameters with four or more levels) or error bars showing
+// Options.Error, clipped to the metric's declared bounds. Log-spaced
 // parameters get a log axis; ticks sit at the levels, labelled as written.
+// Rings flag points some of whose values were NaN or ±Inf.
 func Lines(d Data, s LinesSpec, opt Options) (*Figure, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -207,43 +254,61 @@ func Lines(d Data, s LinesSpec, opt Options) (*Figure, error) {
 			return nil, fmt.Errorf("plots: lines of %s by itself", s.Param)
 		}
 	}
-	prm := d.Params[xi]
+	models := d.models()
+	xa := d.axisOf(xi, d.levels(xi, models...))
+	if len(xa.levels) == 0 {
+		return nil, ErrNoData
+	}
 	width := opt.width(3.5)
 	t := newTheme(width)
 	p := t.newPlot()
-	pos := valueAxis(&p.X, prm)
+	pos := valueAxis(&p.X, xa)
+	posOf := map[int]float64{}
+	for i, l := range xa.levels {
+		posOf[l] = pos[i]
+	}
 	p.X.Label.Text = s.Param
-	p.Y.Label.Text = s.Metric
+	p.Y.Label.Text = d.axisLabel(s.Metric)
 
-	marginal, errKind := opt.marginal(), opt.errorKind()
+	errKind := opt.errorKind()
+	marginal := opt.marginal()
+	clip := func(lo, hi float64) (float64, float64, bool) { return d.clip(s.Metric, lo, hi) }
 	var all []series
 	hidden := map[string]bool{}
-	models := d.models()
+	diverged := 0
 	for _, m := range models {
-		keys := []int{xi}
+		ml := d.levels(xi, m)
+		if len(ml) == 0 {
+			continue
+		}
+		keys, axes := []int{xi}, [][]int{ml}
 		byLevels := []int{-1}
 		if bi >= 0 && d.levelsFor(m)[bi] > 0 {
-			keys = []int{bi, xi}
-			byLevels = make([]int, len(d.Params[bi].Labels))
-			for l := range byLevels {
-				byLevels[l] = l
-			}
+			bl := d.levels(bi, m)
+			keys, axes = []int{bi, xi}, [][]int{bl, ml}
+			byLevels = indexes(len(bl))
 		}
-		g := aggregate(d, m, s.Metric, keys, marginal, errKind)
+		g := aggregate(d, m, s.Metric, keys, axes, marginal, errKind)
+		marginal = g.marginal
 		for _, h := range g.hidden {
 			hidden[h] = true
 		}
 		for _, bl := range byLevels {
-			se := series{x: pos, y: make([]float64, len(pos)), err: make([]float64, len(pos))}
+			n := len(ml)
+			se := series{x: make([]float64, n), y: make([]float64, n), err: make([]float64, n), ringed: make([]bool, n), clip: clip}
 			has := false
-			for i := range pos {
+			for i, l := range ml {
 				var pt point
 				if bl >= 0 {
 					pt = g.at(bl, i)
 				} else {
 					pt = g.at(i)
 				}
-				se.y[i], se.err[i] = pt.val, pt.err
+				se.x[i], se.y[i], se.err[i] = posOf[l], pt.val, pt.err
+				se.ringed[i] = pt.state == stOK && pt.nonFinite > 0
+				if pt.state == stNonFinite {
+					diverged++
+				}
 				has = has || pt.state == stOK
 			}
 			if !has {
@@ -254,7 +319,7 @@ func Lines(d Data, s LinesSpec, opt Options) (*Figure, error) {
 				parts = append(parts, m)
 			}
 			if bl >= 0 {
-				parts = append(parts, s.By+"="+d.Params[bi].label(bl))
+				parts = append(parts, s.By+"="+d.Params[bi].label(axes[0][bl]))
 			}
 			se.label = strings.Join(parts, ", ")
 			all = append(all, se)
@@ -264,17 +329,20 @@ func Lines(d Data, s LinesSpec, opt Options) (*Figure, error) {
 		return nil, ErrNoData
 	}
 	var entries []legendEntry
+	clipped, ringed := false, false
 	for i := range all {
 		all[i].color, all[i].glyph, all[i].dashes = seriesStyle(i, len(all))
 		if all[i].label != "" && (len(all) > 1 || len(d.Models) > 1) {
 			entries = append(entries, legendEntry{label: all[i].label, color: all[i].color, glyph: all[i].glyph, dashes: all[i].dashes, line: true})
 		}
+		clipped = clipped || all[i].clipped()
+		ringed = ringed || slices.Contains(all[i].ringed, true)
 	}
-	sp := &seriesPlot{series: all, band: prm.numericAxis() && len(pos) >= 4, width: t.line}
+	sp := &seriesPlot{series: all, band: xa.param.numericAxis() && len(pos) >= 4, width: t.line}
 	_, _, ylo, yhi := sp.DataRange()
 	p.Add(sp)
 	padRange(&p.Y, ylo, yhi)
-	valueAxis(&p.X, prm) // Add widened the x range; restore the padded one.
+	valueAxis(&p.X, xa) // Add widened the x range; restore the padded one.
 
 	var names []string
 	for _, prm := range d.Params {
@@ -287,14 +355,23 @@ func Lines(d Data, s LinesSpec, opt Options) (*Figure, error) {
 		shown = "band"
 	}
 	sub := shown + ": " + errorNote(errKind) + " over trials"
+	if clipped {
+		sub += ", clipped at the declared bounds"
+	}
 	if n := marginalNote(names, marginal); n != "" {
 		sub = n + " · " + sub
+	}
+	if ringed {
+		sub += " · ringed: some values NaN or ±Inf, left out"
+	}
+	if diverged > 0 {
+		sub += fmt.Sprintf(" · %d points not drawn: every value NaN or ±Inf", diverged)
 	}
 	name := fmt.Sprintf("lines_%s_%s", s.Param, s.Metric)
 	if s.By != "" {
 		name += "_by_" + s.By
 	}
-	title := s.Metric + " vs " + s.Param
+	title := d.title(s.Metric) + " vs " + s.Param
 	inner := width - 2*margin
 	_, legH := t.legendLayout(entries, inner)
 	height := t.headerHeight(inner, title, sub) + legH + width*0.62 + 2*margin

@@ -113,7 +113,7 @@ func metricAxis(a *plot.Axis, vals []float64) {
 	lo, hi := minMax(vals)
 	if lo > 0 && hi/lo >= 100 {
 		a.Scale = plot.LogScale{}
-		a.Tick.Marker = plot.LogTicks{Prec: -1}
+		a.Tick.Marker = logTicks{}
 		pad := math.Pow(hi/lo, 0.05)
 		a.Min, a.Max = lo/pad, hi*pad
 		return
@@ -123,8 +123,10 @@ func metricAxis(a *plot.Axis, vals []float64) {
 
 // Pareto draws every cell as a point of metric x against metric y, one
 // colour and marker per model, and highlights the Pareto front: the cells
-// no other cell beats in both metrics (directions from Data.Maximize),
-// joined by a step line. Metrics spanning two decades or more get log axes.
+// no other cell beats in both metrics, joined by a step line. The front
+// needs both metrics' directions: without a declared one the plot shows
+// the points alone and says why. Metrics spanning two decades or more get
+// log axes.
 func Pareto(d Data, x, y string, opt Options) (*Figure, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -158,13 +160,16 @@ func Pareto(d Data, x, y string, opt Options) (*Figure, error) {
 	width := opt.width(3.5)
 	t := newTheme(width)
 	pp := &paretoPlot{pts: pts, nModels: len(models), width: t.line * 0.8}
-	pp.front = paretoFront(pp.pts, d.Maximize[x], d.Maximize[y])
+	directed := d.directed(x) && d.directed(y)
+	if directed {
+		pp.front = paretoFront(pp.pts, d.maximize(x), d.maximize(y))
+	}
 	p := t.newPlot()
 	p.Add(pp)
 	metricAxis(&p.X, xs)
 	metricAxis(&p.Y, ys)
-	p.X.Label.Text = x + " (" + d.direction(x) + ")"
-	p.Y.Label.Text = y + " (" + d.direction(y) + ")"
+	p.X.Label.Text = d.axisLabel(x) + ", " + d.direction(x)
+	p.Y.Label.Text = d.axisLabel(y) + ", " + d.direction(y)
 
 	var entries []legendEntry
 	if len(models) > 1 {
@@ -173,8 +178,12 @@ func Pareto(d Data, x, y string, opt Options) (*Figure, error) {
 			entries = append(entries, legendEntry{label: m, color: col, glyph: g})
 		}
 	}
-	title := "Pareto front: " + y + " vs " + x
+	title := "Pareto front: " + d.title(y) + " vs " + d.title(x)
 	sub := fmt.Sprintf("%d cells, %d on the front (large markers, line)", len(pts), len(pp.front))
+	if !directed {
+		title = d.title(y) + " vs " + d.title(x)
+		sub = fmt.Sprintf("%d cells; no Pareto front: declare the direction of both metrics", len(pts))
+	}
 	inner := width - 2*margin
 	_, legH := t.legendLayout(entries, inner)
 	height := t.headerHeight(inner, title, sub) + legH + width*0.68 + 2*margin

@@ -15,21 +15,32 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.svg")
 
-// fontData matches the base64 of fonts embedded in an SVG, elided in
-// golden files (they would be most of their bytes).
+// fontData matches the base64 of a font embedded in an SVG.
 var fontData = regexp.MustCompile(`charset=utf-8;base64,[A-Za-z0-9+/=]+`)
 
+// maxSVG is the most an SVG figure may weigh: an embedded font alone was
+// about 560 KB.
+const maxSVG = 100 << 10
+
 // golden renders f as SVG and compares it with testdata/name.golden.svg.
+// The SVG references its font, with metric-compatible fallbacks, rather
+// than embedding it.
 func golden(t *testing.T, f *Figure, name string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := f.Render(&buf, "svg"); err != nil {
 		t.Fatal(err)
 	}
-	if !fontData.Match(buf.Bytes()) {
-		t.Fatal("SVG has no embedded font")
+	if fontData.Match(buf.Bytes()) {
+		t.Fatal("SVG embeds a font")
 	}
-	got := fontData.ReplaceAll(buf.Bytes(), []byte("charset=utf-8;base64,FONT"))
+	if !bytes.Contains(buf.Bytes(), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")) || bytes.Contains(buf.Bytes(), []byte("font-family:Liberation Sans;")) {
+		t.Error("SVG text does not name Liberation Sans with its fallbacks")
+	}
+	if buf.Len() > maxSVG {
+		t.Errorf("SVG is %d KB, want under %d KB", buf.Len()>>10, maxSVG>>10)
+	}
+	got := buf.Bytes()
 	path := filepath.Join("testdata", name+".golden.svg")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -164,7 +175,7 @@ func awkward() map[string]Data {
 		return Cell{Levels: levels, Metrics: map[string]Stat{"m": {Mean: v, Std: 0.1}, "t": {Mean: 1 + v*v}}}
 	}
 	base := func(params ...Param) Data {
-		return Data{Params: params, Metrics: []string{"m", "t"}, Maximize: map[string]bool{"m": true}}
+		return Data{Params: params, Metrics: []string{"m", "t"}, Info: map[string]MetricInfo{"m": {Direction: Maximize}, "t": {Direction: Minimize}}}
 	}
 	out := map[string]Data{}
 
@@ -273,7 +284,7 @@ func TestThinnedLabels(t *testing.T) {
 	sty := th.text(th.tick, 0, 0)
 	p := th.newPlot()
 	p.X.Min, p.X.Max = -0.5, 299.5
-	lt := newLevelTicks(d.Params[0], indexPositions(300))
+	lt := newLevelTicks(d.axisOf(0, d.levels(0)), indexPositions(300))
 	lt.fit(sty, 200, true, p.X.Norm)
 	if lt.stride < 2 {
 		t.Fatalf("stride %d: labels not thinned", lt.stride)
@@ -360,8 +371,8 @@ func TestMainEffects(t *testing.T) {
 
 func TestMarginal(t *testing.T) {
 	d := synthStudy()
-	mean := aggregate(d, "pinn", "psnr", []int{0, 1}, MarginalMean, ErrorStd)
-	best := aggregate(d, "pinn", "psnr", []int{0, 1}, MarginalBest, ErrorStd)
+	mean := aggregate(d, "pinn", "psnr", []int{0, 1}, allLevels(d, []int{0, 1}), MarginalMean, ErrorStd)
+	best := aggregate(d, "pinn", "psnr", []int{0, 1}, allLevels(d, []int{0, 1}), MarginalBest, ErrorStd)
 	if len(mean.hidden) != 1 || mean.hidden[0] != "tv_weight" {
 		t.Errorf("hidden %v, want [tv_weight]", mean.hidden)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -22,8 +23,9 @@ func viridisAt(f float64) color.NRGBA {
 }
 
 // coolWarm is Moreland's smooth blue–white–red diverging map, tabulated
-// once at 256 entries (the map is slow to evaluate per cell).
-var coolWarm = func() [256]color.NRGBA {
+// at 256 entries on first use (the map is slow to evaluate per cell, and
+// a process that draws no difference map should not pay for it at start).
+var coolWarm = sync.OnceValue(func() [256]color.NRGBA {
 	var t [256]color.NRGBA
 	m := moreland.SmoothBlueRed()
 	m.SetMin(0)
@@ -36,7 +38,7 @@ var coolWarm = func() [256]color.NRGBA {
 		t[i] = color.NRGBAModel.Convert(c).(color.NRGBA)
 	}
 	return t
-}()
+})
 
 // colorScale maps values in [min, max] to a 256-entry table. reversed
 // flips the table, so that the good end of a metric keeps one colour.
@@ -60,7 +62,7 @@ func diverging(vals []float64, maximize bool) colorScale {
 	lo, hi := finiteRange(vals)
 	m := math.Max(math.Abs(lo), math.Abs(hi))
 	table := func(f float64) color.NRGBA {
-		return coolWarm[int(math.Round(math.Max(0, math.Min(1, f))*255))]
+		return coolWarm()[int(math.Round(math.Max(0, math.Min(1, f))*255))]
 	}
 	return colorScale{table: table, min: -m, max: m, reversed: !maximize}
 }
@@ -163,14 +165,31 @@ func (t theme) colorBar(c draw.Canvas, s colorScale, title string, y0, y1 vg.Len
 	c.FillText(tsty, vg.Point{X: x, Y: (y0 + y1) / 2}, title)
 }
 
-// formatter prints the values of one figure with the same number of
-// decimals: three significant digits for the largest magnitude.
+// formatter prints the values of one figure alike: with a fixed number of
+// decimals, or in exponent form when the largest magnitude is below 1e-3
+// or from 1e5 up. It starts at three significant digits and adds digits
+// (up to six) until values that differ print differently, so that
+// neighbouring cells, and the outlined best, can be told apart.
 type formatter struct {
-	decimals int
+	decimals int // decimals in fixed form
 	exp      bool
+	digits   int // significant digits in exponent form
 }
 
+// maxDigits caps the significant digits: values that agree in six digits
+// are printed alike.
+const maxDigits = 6
+
+// newFormatter returns a formatter that tells every two values of vals
+// apart.
 func newFormatter(vals []float64) formatter {
+	return newPairFormatter(vals, nil)
+}
+
+// newPairFormatter returns a formatter that tells apart the values of
+// each pair of indices into vals (every pair when pairs is nil): a heatmap
+// needs its neighbouring cells told apart, not every two of hundreds.
+func newPairFormatter(vals []float64, pairs [][2]int) formatter {
 	m := 0.0
 	for _, v := range vals {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -180,11 +199,44 @@ func newFormatter(vals []float64) formatter {
 	if m == 0 {
 		return formatter{decimals: 2}
 	}
-	if m >= 1e5 || m < 1e-3 {
-		return formatter{exp: true}
+	f := formatter{exp: m >= 1e5 || m < 1e-3, digits: 3}
+	top := int(math.Floor(math.Log10(m))) // decade of the largest value
+	for sig := 3; sig <= maxDigits; sig++ {
+		f.digits, f.decimals = sig, max(0, sig-1-top)
+		if f.distinct(vals, pairs) {
+			break
+		}
 	}
-	d := 2 - int(math.Floor(math.Log10(m)))
-	return formatter{decimals: max(0, d)}
+	return f
+}
+
+// distinct reports whether the values of each pair (every pair when pairs
+// is nil) that differ in their first maxDigits significant digits print
+// differently.
+func (f formatter) distinct(vals []float64, pairs [][2]int) bool {
+	key := func(v float64) string { return strconv.FormatFloat(v, 'e', maxDigits-1, 64) }
+	ok := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if pairs != nil {
+		for _, p := range pairs {
+			a, b := vals[p[0]], vals[p[1]]
+			if ok(a) && ok(b) && f.format(a) == f.format(b) && key(a) != key(b) {
+				return false
+			}
+		}
+		return true
+	}
+	printed := map[string]string{}
+	for _, v := range vals {
+		if !ok(v) {
+			continue
+		}
+		s := f.format(v)
+		if k, seen := printed[s]; seen && k != key(v) {
+			return false
+		}
+		printed[s] = key(v)
+	}
+	return true
 }
 
 func (f formatter) format(v float64) string {
@@ -192,7 +244,14 @@ func (f formatter) format(v float64) string {
 		return ""
 	}
 	if f.exp {
-		return tidyNumber(strconv.FormatFloat(v, 'e', 2, 64))
+		// Trailing zeros of the mantissa go: 1.20e-3 reads 1.2e-3.
+		s := strconv.FormatFloat(v, 'e', max(0, f.digits-1), 64)
+		i := strings.IndexByte(s, 'e')
+		mant := s[:i]
+		if strings.Contains(mant, ".") {
+			mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+		}
+		return tidyNumber(mant + s[i:])
 	}
 	s := strconv.FormatFloat(v, 'f', f.decimals, 64)
 	if strings.Trim(s, "-0.") == "" {

@@ -194,7 +194,7 @@ func Sensitivity(d Data, metric string, opt Options) (*Figure, error) {
 			entries = append(entries, legendEntry{label: model, color: col, box: true})
 		}
 	}
-	title := "Sensitivity of " + metric
+	title := "Sensitivity of " + d.title(metric)
 	sub := "main-effect share of the variance between cells"
 	if d.Sensitivity[metric] != nil {
 		sub = "share of variance per parameter"

@@ -19,9 +19,9 @@ func synthStudy() Data {
 			{Name: "n_images", Labels: []string{"256", "512", "1024", "2048", "4096"}, Numeric: []float64{256, 512, 1024, 2048, 4096}, Scale: ScaleLog2},
 			{Name: "tv_weight", Labels: []string{"1e-5", "1e-4", "1e-3", "1e-2", "1e-1"}, Numeric: []float64{1e-5, 1e-4, 1e-3, 1e-2, 1e-1}, Scale: ScaleLog},
 		},
-		Models:   []string{"pinn", "baseline"},
-		Metrics:  []string{"psnr", "ms_ssim", "mae", "wall_s"},
-		Maximize: map[string]bool{"psnr": true, "ms_ssim": true},
+		Models:  []string{"pinn", "baseline"},
+		Metrics: []string{"psnr", "ms_ssim", "mae", "wall_s"},
+		Info:    map[string]MetricInfo{"psnr": {Direction: Maximize}, "ms_ssim": {Direction: Maximize}, "mae": {Direction: Minimize}, "wall_s": {Direction: Minimize}},
 	}
 	for _, model := range d.Models {
 		tvs := []int{-1}
@@ -97,10 +97,10 @@ func bigStudy(nx, ny, nz int) Data {
 		return p
 	}
 	d := Data{
-		Params:   []Param{mk("a", nx, ScaleLog), mk("b", ny, ScaleLog), mk("c", nz, ScaleLinear)},
-		Models:   []string{"pinn", "baseline"},
-		Metrics:  []string{"psnr", "mae", "wall_s"},
-		Maximize: map[string]bool{"psnr": true},
+		Params:  []Param{mk("a", nx, ScaleLog), mk("b", ny, ScaleLog), mk("c", nz, ScaleLinear)},
+		Models:  []string{"pinn", "baseline"},
+		Metrics: []string{"psnr", "mae", "wall_s"},
+		Info:    map[string]MetricInfo{"psnr": {Direction: Maximize}, "mae": {Direction: Minimize}, "wall_s": {Direction: Minimize}},
 	}
 	for _, m := range d.Models {
 		for i := range nx {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,8 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 		}
 	}
 	marginal := opt.marginal()
-	g := aggregate(d, model, metric, []int{yi, xi}, marginal, ErrorStd)
+	g := aggregate(d, model, metric, []int{yi, xi}, allLevels(d, []int{yi, xi}), marginal, ErrorStd)
+	marginal = g.marginal
 	nx := g.sizes[1]
 	xs := surfaceLevels(d.Params[xi], func(l int) bool {
 		for j := range g.sizes[0] {
@@ -128,7 +130,7 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 			vals = append(vals, pt.val)
 		}
 	}
-	maximize := d.Maximize[metric]
+	maximize := d.maximize(metric)
 	best := -1
 	for k, pt := range pts {
 		if pt.state == stOK && (best < 0 || better(pt.val, pts[best].val, maximize)) {
@@ -138,9 +140,12 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 	if best < 0 {
 		return nil, ErrNoData
 	}
+	if !d.directed(metric) {
+		best = -1 // no ring without a declared direction
+	}
 
 	page := surfacePage{
-		Metric: metric,
+		Metric: d.axisLabel(metric),
 		X:      surfaceAxisOf(d.Params[xi], xs),
 		Y:      surfaceAxisOf(d.Params[yi], ys),
 		Val:    make([]jsonFloat, n),
@@ -174,6 +179,10 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 		page.Val[k] = jsonFloat(pt.val)
 		page.State[k] = pt.state
 		switch pt.state {
+		case stNonFinite:
+			// The page draws it on the floor like a failed point.
+			page.State[k] = stFailed
+			page.Note[k] = "every value NaN or ±Inf"
 		case stOK:
 			page.Note[k] = fmtr.format(pt.val)
 			if pt.std > 0 {
@@ -185,7 +194,7 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 	}
 
 	lo, hi := minMax(finiteOnly(vals))
-	title := metric
+	title := d.title(metric)
 	if model != "" {
 		title += " – " + model
 	}
@@ -197,11 +206,13 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 		// A ring on one point of a flat surface would claim a winner.
 		page.Best = -1
 		sub = append(sub, "constant: "+fmtr.format(lo))
-	} else {
+	} else if d.directed(metric) {
 		sub = append(sub, "ringed: best ("+d.direction(metric)+"), yellow is better")
+	} else {
+		sub = append(sub, "no best ringed: direction not declared")
 	}
-	if hasState(pts, stFailed) {
-		sub = append(sub, "grey ×: every run failed")
+	if hasState(pts, stFailed) || hasState(pts, stNonFinite) {
+		sub = append(sub, "grey ×: every run failed, or every value NaN or ±Inf")
 	}
 
 	data, err := json.Marshal(page)
@@ -297,7 +308,8 @@ func (d Data) surfacePairs(opt Options) [][2]int {
 }
 
 // SurfaceAll writes a Surface for every pair of numeric swept parameters
-// (those of Options.Heatmaps when set), per metric and model, into
+// (those of Options.Heatmaps when set), per metric of Selection and model
+// (none when Options.Kinds leaves out KindSurface), into
 // opt.Dir as surface_<x>_<y>_<metric>[_<model>].html, and returns the
 // files written in that order. Surfaces with nothing to show (ErrNoData,
 // e.g. a parameter the model does not have) are skipped; other errors are
@@ -307,9 +319,10 @@ func SurfaceAll(d Data, opt Options) ([]string, error) {
 		return nil, err
 	}
 	pairs := d.surfacePairs(opt)
-	if len(pairs) == 0 {
+	if len(pairs) == 0 || !opt.drawKind(KindSurface) {
 		return nil, nil
 	}
+	drawn, _ := Selection(d, opt)
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -317,7 +330,10 @@ func SurfaceAll(d Data, opt Options) ([]string, error) {
 	var errs []error
 	for _, pair := range pairs {
 		x, y := d.Params[pair[0]].Name, d.Params[pair[1]].Name
-		for _, metric := range d.Metrics {
+		for _, metric := range drawn {
+			if !slices.Contains(d.Metrics, metric) {
+				continue // a history: it has no final values
+			}
 			for _, model := range d.models() {
 				page, err := Surface(d, x, y, metric, model, opt)
 				if errors.Is(err, ErrNoData) {

@@ -19,13 +19,9 @@ type levelTicks struct {
 	hidden bool // tick marks only (inner panels of small multiples)
 }
 
-// newLevelTicks marks level i of p at pos[i].
-func newLevelTicks(p Param, pos []float64) *levelTicks {
-	t := &levelTicks{pos: pos, labels: make([]string, len(pos)), stride: 1}
-	for i := range pos {
-		t.labels[i] = p.label(i)
-	}
-	return t
+// newLevelTicks marks the levels of a at pos (one position per level).
+func newLevelTicks(a axis, pos []float64) *levelTicks {
+	return &levelTicks{pos: pos, labels: a.labels(), stride: 1}
 }
 
 // indexPositions returns 0, 1, …, n-1.
@@ -124,4 +120,52 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		ts = append(ts, plot.Tick{Value: v, Label: tidyNumber(strconv.FormatFloat(v, 'g', 6, 64))})
 	}
 	return ts
+}
+
+// logTicks labels a log axis at powers of ten ("1e-5", "0.01", "100"),
+// with unlabelled marks at 2…9 × 10^k, and also labels 2 and 5 × 10^k
+// when the axis spans too few decades for two labels. It replaces
+// plot.LogTicks, whose labels read "9.999999999999999e-05".
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return niceTicks{}.Ticks(lo, hi)
+	}
+	k0, k1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	in := func(v float64) bool { return v >= lo*(1-1e-9) && v <= hi*(1+1e-9) }
+	decades := 0
+	for k := k0; k <= k1; k++ {
+		if in(math.Pow10(k)) {
+			decades++
+		}
+	}
+	var ts []plot.Tick
+	for k := k0; k <= k1; k++ {
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * math.Pow10(k)
+			if !in(v) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || (decades < 2 && (m == 2 || m == 5)) {
+				t.Label = numberLabel(v)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// numberLabel prints a tick value briefly: "0.01", "100", "1e-5", "2e6".
+func numberLabel(v float64) string {
+	// Rounding to 12 digits first drops the binary noise of computed
+	// tick values (3 × 1e-5 = 3.0000000000000004e-05).
+	v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	a := math.Abs(v)
+	if a != 0 && (a < 1e-3 || a >= 1e5) {
+		return tidyNumber(strconv.FormatFloat(v, 'e', -1, 64))
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }

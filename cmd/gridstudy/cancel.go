@@ -18,9 +18,14 @@ func cancelCmd() *command {
 		name:  "cancel",
 		usage: "DIR [--runs RUN_ID|INDEX,...]",
 		short: "scancel the study's queued and running jobs",
-		long: `Cancel runs scancel on every job the study submitted (arrays, feeder and
-collect jobs), or with --runs only on the array tasks of the given runs
-(by run id or manifest index). Cancelled runs can be resubmitted with resume.`,
+		long: `Cancel runs scancel on every job the study submitted (arrays, stage arrays, feeder and
+collect jobs) that is still queued, or with --runs only on the array tasks
+of the given runs (by run id or manifest index). Cancelled runs can be
+resubmitted with resume.
+
+A job id in slurm/submissions.jsonl that SLURM has since given to another
+job (its name or submit time differ from the journal's) is left alone.
+Cancel asks squeue once, and cancels nothing when squeue cannot be asked.`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringSliceVar(&runs, "runs", nil, "only these runs: run ids or manifest indices")
 		},
@@ -36,12 +41,8 @@ collect jobs), or with --runs only on the array tasks of the given runs
 			c := &slurm.Client{}
 			var ids []string
 			if len(runs) == 0 {
-				subs, err := slurm.OpenJournal(dir).Read()
-				if err != nil {
+				if ids, err = studyJobs(ctx, e, c, dir); err != nil {
 					return err
-				}
-				for _, s := range subs {
-					ids = append(ids, s.JobID)
 				}
 			} else {
 				rep, err := state.Gather(ctx, dir, c)
@@ -84,4 +85,37 @@ collect jobs), or with --runs only on the array tasks of the given runs
 			return nil
 		},
 	}
+}
+
+// studyJobs returns the ids of the study's jobs that are still queued,
+// from one squeue call over its journal. Ids that now belong to other jobs
+// are left out, and named on e.stderr.
+func studyJobs(ctx context.Context, e *env, c *slurm.Client, dir string) ([]string, error) {
+	subs, err := slurm.OpenJournal(dir).Read()
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := c.Queue(ctx, slurm.JobIDs(subs))
+	if err != nil {
+		return nil, fmt.Errorf("ask squeue which of the study's jobs are queued (nothing was cancelled): %w", err)
+	}
+	own, foreign := slurm.Claim(subs, tasks)
+	var ids []string
+	seen := map[string]bool{}
+	for _, t := range own {
+		// The array job's id cancels all its tasks, pending ones included.
+		if !seen[t.ArrayJobID] {
+			seen[t.ArrayJobID] = true
+			ids = append(ids, t.ArrayJobID)
+		}
+	}
+	warned := map[string]bool{}
+	for _, t := range foreign {
+		if !warned[t.ArrayJobID] {
+			warned[t.ArrayJobID] = true
+			fmt.Fprintf(e.stderr, "warning: job %s of the journal is now another job (%q, submitted %s): left alone\n",
+				t.ArrayJobID, t.Name, t.Submit.Format("2006-01-02 15:04:05"))
+		}
+	}
+	return ids, nil
 }

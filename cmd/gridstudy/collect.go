@@ -11,16 +11,22 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gridstudy/gridstudy/collect"
+	"github.com/gridstudy/gridstudy/internal/shard"
 )
+
+// collectGCPercent is the garbage collector's GOGC for collect: the heap
+// may grow this many percent over the live heap between collections.
+const collectGCPercent = 70
 
 func collectCmd() *command {
 	var (
 		reportOnly bool
+		compact    bool
 		workers    int
 	)
 	return &command{
 		name:  "collect",
-		usage: "DIR [--report-only] [--workers N]",
+		usage: "DIR [--report-only] [--compact] [--workers N]",
 		short: "merge the shards into tables, figures and reports",
 		long: `Collect reads the shards of the study in DIR and writes the results:
 data/ (raw_results_all_trials, aggregated_results, statistical_summary,
@@ -33,10 +39,19 @@ study, column types that disagree with the study) is set aside and named
 with its reason, and its run counts that attempt as failed; the rest is
 collected. A second collect reads only the shards that arrived since the
 first. With --report-only, collect redraws the figures and reports from
-data/ without reading shards. Exit status 1 only when no shard could be read.`,
+data/ without reading shards. Exit status 1 only when no shard could be read.
+
+With --compact, collect first folds every shard of its own (one per run
+attempt) and every task shard (one per attempt of a packed task) into part
+files, shards/part-NNNN.parquet of up to 10,000 runs each, and removes
+them: a study's files then number in the tens, not one per run. A part is
+synced before anything is removed, and each run's attempt counts once
+wherever it lies, so a compaction killed at any point loses and doubles
+nothing; the next --compact finishes it (docs/run-protocol.md).`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&reportOnly, "report-only", false, "redraw figures and reports from data/; read no shard")
 			fs.IntVar(&workers, "workers", 0, "shards read at once (default: one per CPU)")
+			fs.BoolVar(&compact, "compact", false, "fold the shards into part files first, removing the originals")
 		},
 		run: func(ctx context.Context, e *env, fs *pflag.FlagSet, args []string) error {
 			if len(args) != 1 {
@@ -46,12 +61,24 @@ data/ without reading shards. Exit status 1 only when no shard could be read.`,
 				return usagef("--workers %d: want 0 or more", workers)
 			}
 			dir := args[0]
-			// Collect runs on shared login nodes: a soft limit makes the
-			// garbage collector keep the heap of thousands of short-lived
-			// shard readers near 100 MB rather than doubling it. A user's
-			// GOMEMLIMIT wins.
-			if os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(100 << 20)
+			// No soft memory limit: collect's live heap grows with the
+			// study (docs/benchmarks.md), and a fixed limit below it kept
+			// the garbage collector running without pause. Headroom in
+			// proportion to the live heap instead, less than Go's default
+			// 100%: at 100,000 runs it cut the peak by a sixth for 5% more
+			// CPU. A user's GOGC or GOMEMLIMIT still applies.
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(collectGCPercent)
+			}
+			if compact && reportOnly {
+				return usagef("--compact reads shards: give it without --report-only")
+			}
+			if compact {
+				c, err := shard.Compact(dir)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "compacted %d shard files (%d runs' attempts) into %d part%s\n", c.Removed, c.Rows, c.Parts, plural(c.Parts))
 			}
 			opt := collect.Options{Workers: workers, ReportOnly: reportOnly, Version: version}
 			// Progress redraws a line: only for a person at a terminal,
@@ -60,14 +87,7 @@ data/ without reading shards. Exit status 1 only when no shard could be read.`,
 				opt.Progress = f
 			}
 			res, err := collect.Collect(ctx, dir, opt)
-			if res != nil {
-				for _, line := range res.SetAsideLines() {
-					fmt.Fprintf(e.stderr, "gridstudy collect: %s\n", line)
-				}
-				for _, w := range res.Warnings {
-					fmt.Fprintf(e.stderr, "gridstudy collect: %s\n", w)
-				}
-			}
+			printCollectNotes(e.stderr, "collect", res)
 			if err != nil {
 				return err
 			}

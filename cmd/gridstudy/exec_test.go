@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,14 @@ func cmdShards(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	entries, err := shard.Scan(ts.MkAbs(args[0]))
 	ts.Check(err)
+	// A row is labelled <run_id>.a<attempt>, as the name of a one-row
+	// shard says, wherever it lies: scripts read the same lines before
+	// and after runs are folded into task shards or parts.
+	type line struct {
+		key  shard.Key
+		text string
+	}
+	var lines []line
 	for _, e := range entries {
 		if e.History != history {
 			continue
@@ -43,13 +52,20 @@ func cmdShards(ts *testscript.TestScript, neg bool, args []string) {
 		cols := args[1:]
 		if len(cols) == 0 {
 			for _, c := range s {
-				if c.Name != "run_id" && !volatile[c.Name] {
+				// A multi-row history file's attempt column is in the label.
+				if c.Name != "run_id" && !volatile[c.Name] && !(history && c.Name == "attempt") {
 					cols = append(cols, c.Name)
 				}
 			}
 		}
 		for _, row := range rows {
-			parts := []string{strings.TrimSuffix(e.Name, ".parquet") + ":"}
+			k := shard.Key{RunID: e.RunID, Attempt: e.Attempt}
+			if e.Multi {
+				k.RunID, _ = row[s.Index("run_id")].(string)
+				a, _ := row[s.Index("attempt")].(int64)
+				k.Attempt = int(a)
+			}
+			parts := []string{strings.TrimSuffix(shard.Name(k.RunID, k.Attempt, history), ".parquet") + ":"}
 			for _, c := range cols {
 				i := s.Index(c)
 				if i < 0 {
@@ -62,8 +78,17 @@ func cmdShards(ts *testscript.TestScript, neg bool, args []string) {
 				}
 				parts = append(parts, c+"="+v)
 			}
-			fmt.Fprintln(ts.Stdout(), strings.Join(parts, " "))
+			lines = append(lines, line{k, strings.Join(parts, " ")})
 		}
+	}
+	slices.SortStableFunc(lines, func(a, b line) int {
+		if c := strings.Compare(a.key.RunID, b.key.RunID); c != 0 {
+			return c
+		}
+		return a.key.Attempt - b.key.Attempt
+	})
+	for _, l := range lines {
+		fmt.Fprintln(ts.Stdout(), l.text)
 	}
 }
 

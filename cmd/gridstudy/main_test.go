@@ -18,9 +18,22 @@ func TestMain(m *testing.M) {
 	// Runs in this process (the local executor's tests) start this test
 	// binary as their supervisor.
 	runner.MaybeSupervise()
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removingBuilt{m}, map[string]func(){
 		"gridstudy": func() { os.Exit(mainCode()) },
 	})
+}
+
+// removingBuilt runs the tests, then removes the gridstudy binary that
+// buildGridstudy built for them: testscript.Main exits the process, so no
+// code after it would run.
+type removingBuilt struct{ m *testing.M }
+
+func (r removingBuilt) Run() int {
+	code := r.m.Run()
+	if built.bin != "" {
+		os.RemoveAll(filepath.Dir(built.bin))
+	}
+	return code
 }
 
 func TestScripts(t *testing.T) {

@@ -26,12 +26,15 @@ func metricsCmd() *command {
 		short: "image-quality metrics of a reconstruction against its truth",
 		long: `Metrics compares a reconstruction with its ground truth, both .npy arrays
 (float32/64 or complex64/128, C or Fortran order, 2-D), and prints MSE, MAE,
-PSNR, SSIM, MS-SSIM, FRC50 and the half-bit FRC crossing. Complex arrays are
-compared by amplitude (amp_*) and phase (phase_*).
+PSNR, SSIM, MS-SSIM and where the FRC falls below 0.5 (frc50), 1/7
+(frc1over7) and the half-bit threshold (frc_halfbit). Complex arrays are
+compared by amplitude (amp_*) and phase (phase_*); phase metrics need
+complex arrays, since a real array is taken as an amplitude.
 
 Two conventions: "standard" (scikit-image's PSNR and SSIM, TensorFlow's
 MS-SSIM, FRC with the real part of the ring sum, FRC50 in cycles/pixel) and
-"ptychopinn" (PtychoPINN's ptycho/evaluation.py). Their values are not
+"ptychopinn" (PtychoPINN's ptycho/evaluation.py as of 2026-07: FRC
+crossings in rings, interpolated between them). Their values are not
 comparable; the convention is printed with them.`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&truth, "truth", "", "ground truth `FILE` (.npy)")

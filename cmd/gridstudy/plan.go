@@ -68,6 +68,12 @@ With --dry-run, plan prints the plan and writes nothing.`,
 			}
 			fmt.Fprintf(e.stdout, "planned %s: %d cells, %d runs in %d array script%s under %s\n",
 				st.Name, len(p.Cells), len(p.Runs), len(p.Chunks), plural(len(p.Chunks)), filepath.Join(out, "slurm"))
+			for _, s := range p.Stages.Stages {
+				fmt.Fprintf(e.stdout, "stage %s: %d task%s\n", s.Name, len(s.Tasks), plural(len(s.Tasks)))
+			}
+			for _, w := range p.Warnings {
+				fmt.Fprintf(e.stderr, "gridstudy plan: warning: %s\n", w)
+			}
 			return nil
 		},
 	}

@@ -28,7 +28,13 @@ func resumeCmd() *command {
 preempted (with --failed, also failed runs that have had fewer than
 --max-attempts attempts), as compact index lists per array chunk. It never
 resubmits a run that is pending or running, and it refuses, submitting
-nothing, when squeue cannot be asked.`,
+nothing, when squeue cannot be asked.
+
+Stage tasks that failed or were lost run again (whatever --failed says:
+fix the cause first), before the runs that need them; a run cancelled
+because its stage task failed is missing, and is resubmitted to wait for
+the new stage task. An after-runs stage task runs again once every run of
+its group is ok or resubmitted.`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&failed, "failed", false, "also resubmit runs whose command failed")
 			fs.IntVar(&maxAttempts, "max-attempts", 3, "with --failed: leave runs that already had this many attempts")
@@ -51,29 +57,31 @@ nothing, when squeue cannot be asked.`,
 			}
 			defer unlock()
 			c := &slurm.Client{}
-			rep, err := state.Gather(ctx, dir, c)
+			req, rep, err := stagedRequest(ctx, c, dir, "resume", st, func(r state.Run) bool {
+				return lifecycle.Lost(r.State, failed && r.Attempts < maxAttempts)
+			})
 			if err != nil {
 				return err
 			}
-			if rep.QueueErr != nil {
-				return fmt.Errorf("refusing to resume without the queue (%v): nothing was submitted", rep.QueueErr)
+			req.DryRun, req.Collect, req.Out = dryRun, collect, e.stdout
+			stageTasks := 0
+			for _, ts := range req.StageTasks {
+				stageTasks += len(ts)
 			}
-			var indices []int
-			for _, r := range rep.Runs {
-				if lifecycle.Lost(r.State, failed && r.Attempts < maxAttempts) {
-					indices = append(indices, r.Index)
-				}
-			}
-			if len(indices) == 0 {
+			if len(req.Indices) == 0 && stageTasks == 0 {
 				fmt.Fprintf(e.stdout, "nothing to resume: %d runs, none lost\n", len(rep.Runs))
 				if collect && !dryRun {
-					_, err := batch.Submit(ctx, c, batch.Request{Dir: dir, Study: st, Collect: true, Out: e.stdout})
+					_, err := batch.Submit(ctx, c, req)
 					return err
 				}
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "resuming %d runs\n", len(indices))
-			_, err = batch.Submit(ctx, c, batch.Request{Dir: dir, Study: st, Indices: indices, DryRun: dryRun, Collect: collect, Out: e.stdout})
+			msg := fmt.Sprintf("resuming %d runs", len(req.Indices))
+			if stageTasks > 0 {
+				msg += fmt.Sprintf(" and %d stage task%s", stageTasks, plural(stageTasks))
+			}
+			fmt.Fprintln(e.stdout, msg)
+			_, err = batch.Submit(ctx, c, req)
 			if err != nil {
 				return fmt.Errorf("resume: %w", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/local"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/stage"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 )
 
@@ -45,6 +47,12 @@ nvidia-smi; gpu_per_run = 0.5 lets two runs share a GPU, 2 gives a run two.
 mem_per_run limits concurrency to the memory available. Ctrl-C stops
 cleanly: running commands are signalled and recorded as cancelled, finished
 runs are kept, and running gridstudy run again continues where it stopped.
+
+Stages ([stages.NAME]) share the workers: a stage task runs once its
+earlier stage tasks are ok, a run once its stage tasks are ok, an
+after-runs task once every run of its group is ok. A stage task that fails
+blocks only what needs it; the summary lists what was blocked and by what.
+Running again re-runs failed stage tasks, then the runs they blocked.
 One 'gridstudy run' per study at a time: a second one refuses (exit 1), or
 waits for the first with --wait.
 
@@ -124,6 +132,9 @@ bad study.`,
 			if err != nil {
 				return err
 			}
+			if opt.Stages, err = stage.Read(abs); err != nil {
+				return err
+			}
 			sum, runErr := local.Run(ctx, abs, st, entries, opt)
 			if sum != nil {
 				sum.Describe(e.stdout)
@@ -137,16 +148,33 @@ bad study.`,
 					copt.Progress = e.stderr
 				}
 				res, err := collect.Collect(ctx, abs, copt)
+				printCollectNotes(e.stderr, "run", res)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "collected %d runs in %d cells (%d ok, %d failed, %d lost): tables in %s, figures in %s, reports in %s\n",
 					res.Runs, res.Cells, res.OK, res.Failed, res.Lost, filepath.Join(dir, "data"), filepath.Join(dir, "visualizations"), filepath.Join(dir, "reports"))
 			}
-			if len(sum.Failures) > 0 {
+			if len(sum.Failures) > 0 || len(sum.StageFailures) > 0 || len(sum.Blocked) > 0 {
 				return errRunsFailed
 			}
 			return nil
 		},
+	}
+}
+
+// printCollectNotes writes what collect says besides its tables, on
+// stderr: the shards it set aside and why, then its warnings (a metric
+// whose type changed, a figure that could not be drawn, …). Both collect and run print them, so that a study run here
+// warns as much as one collected by hand.
+func printCollectNotes(w io.Writer, verb string, res *collect.Result) {
+	if res == nil {
+		return
+	}
+	for _, line := range res.SetAsideLines() {
+		fmt.Fprintf(w, "gridstudy %s: %s\n", verb, line)
+	}
+	for _, line := range res.Warnings {
+		fmt.Fprintf(w, "gridstudy %s: %s\n", verb, line)
 	}
 }

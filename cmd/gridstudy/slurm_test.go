@@ -12,14 +12,21 @@ import (
 	"time"
 )
 
-// These tests submit to a real SLURM cluster: the single-node cluster that
-// .ci/slurm-up.sh starts (make test-slurm, CI). They run only when
-// GRIDSTUDY_SLURM=1, because they need that cluster and take minutes.
+// These tests submit to a real SLURM cluster: the private single-node
+// cluster that .ci/slurm-up.sh starts (make test-slurm, CI). They run only
+// when GRIDSTUDY_SLURM=1, because they need that cluster and take minutes,
+// and with SLURM_CONF naming its slurm.conf, which every sbatch, squeue and
+// scontrol they run (gridstudy's included) inherits.
 
 func slurmOnly(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("GRIDSTUDY_SLURM") != "1" {
 		t.Skip("needs the test SLURM cluster: run make test-slurm (GRIDSTUDY_SLURM=1)")
+	}
+	if os.Getenv("SLURM_CONF") == "" {
+		// Without it the tests would submit to whatever cluster
+		// /etc/slurm/slurm.conf names: perhaps a real one.
+		t.Fatal("GRIDSTUDY_SLURM=1 needs SLURM_CONF=<the test cluster's slurm.conf> (make test-slurm sets it)")
 	}
 	return buildGridstudy(t)
 }
@@ -277,4 +284,86 @@ time = "00:05:00"
 	gs(t, bin, 0, "submit", path, "-o", dir)
 	waitFor(t, bin, dir, 120*time.Second, "every run ok", allOK(12))
 	okShardsOnce(t, bin, dir, 12)
+}
+
+// A study folder with a space, %, quotes and non-ASCII letters: sbatch
+// takes the scripts, each task's log lands under logs/ with SLURM's %A and
+// %a expanded and the folder's % kept, and every run ends ok.
+func TestSlurmOddStudyFolder(t *testing.T) {
+	bin := slurmOnly(t)
+	path, _ := writeStudy(t, `name = "odd_folder"
+[run]
+command = "echo '{\"x\": '{{ index .Params \"x\" }}'}' >> \"$GRIDSTUDY_METRICS\"; echo task output"
+[params.x]
+values = [1, 2, 3]
+[slurm]
+time = "00:05:00"
+`)
+	dir := filepath.Join(filepath.Dir(path), `my study %j "q" 'a' é`)
+	out := gs(t, bin, 0, "submit", path, "-o", dir)
+	if !strings.Contains(out, "submitted array_000") {
+		t.Fatalf("submit: %s", out)
+	}
+	waitFor(t, bin, dir, 90*time.Second, "every run ok", allOK(3))
+	okShardsOnce(t, bin, dir, 3)
+	logs, err := filepath.Glob(filepath.Join(dir, "logs", "array_000_*_*.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 3 {
+		entries, _ := os.ReadDir(filepath.Dir(dir))
+		t.Fatalf("%d task logs in %s/logs, want 3; beside the study: %v", len(logs), dir, entries)
+	}
+	for _, l := range logs {
+		if strings.Contains(filepath.Base(l), "%") {
+			t.Errorf("log %s: SLURM did not expand %%A/%%a", l)
+		}
+	}
+}
+
+// .ci/slurm-up.sh refuses, changing nothing, to touch a machine where a
+// slurmctld it did not start runs: here a stand-in named slurmctld that
+// reads another slurm.conf.
+func TestSlurmUpRefusesForeignController(t *testing.T) {
+	slurmOnly(t)
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "slurmctld")
+	b, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fake, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(dir, "site.conf")
+	if err := os.WriteFile(foreign, []byte("ClusterName=site\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// sh -c SCRIPT NAME ARGS: the arguments look like slurmctld's own; the
+	// "; true" keeps the shell from exec-ing sleep, so it stays "slurmctld".
+	ctld := exec.Command(fake, "-c", "sleep 60; true", "slurmctld", "-f", foreign)
+	if err := ctld.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ctld.Process.Kill(); ctld.Wait() }()
+	conf := os.Getenv("SLURM_CONF")
+	before, err := os.Stat(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", "../../.ci/slurm-up.sh").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("slurm-up.sh beside a foreign slurmctld: %v, want exit 1\n%s", err, out)
+	}
+	want := fmt.Sprintf("REFUSED: a slurmctld (pid %d) runs on this machine with %s", ctld.Process.Pid, foreign)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("slurm-up.sh said:\n%s\nwant %q", out, want)
+	}
+	after, err := os.Stat(conf)
+	if err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("%s changed (or vanished: %v)", conf, err)
+	}
+	if out, err := exec.Command("scontrol", "ping").CombinedOutput(); err != nil {
+		t.Errorf("the test cluster no longer answers: %v: %s", err, out)
+	}
 }

@@ -27,14 +27,20 @@ func planInto(ctx context.Context, st *study.Study, out string, lim slurm.Limits
 	if err := p.Write(out, version, bin); err != nil {
 		return "", fmt.Errorf("plan %s: %w", out, err)
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(os.Stderr, "gridstudy: warning: %s\n", w)
+	}
 	return out, nil
 }
 
 // requireCommand refuses to execute a study that says nothing to run: it
 // may be planned, but every run would fail.
 func requireCommand(st *study.Study) error {
-	if st.Run.Command == "" && len(st.Run.Args) == 0 {
-		return usagef("the study has no [run] command or args: nothing to run (plan works without one)")
+	for _, m := range st.ModelNames() {
+		// A model's own command stands in for [run]'s.
+		if cmd, args := st.RunCommand(m); cmd == "" && len(args) == 0 {
+			return usagef("the study has no [run] command or args: nothing to run (plan works without one)")
+		}
 	}
 	return nil
 }

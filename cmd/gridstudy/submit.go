@@ -7,8 +7,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gridstudy/gridstudy/internal/batch"
-	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/stage"
+	"github.com/gridstudy/gridstudy/internal/state"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 )
@@ -28,10 +29,23 @@ func submitCmd() *command {
 array job per chunk with sbatch and records each in slurm/submissions.jsonl.
 A study that was already submitted is continued with resume instead.
 
+With [slurm] max_concurrent, the study's arrays run one after another
+(each waits for the study's queued arrays), so that no more than
+max_concurrent tasks of the study run at once, across chunks and resumes.
+
 With [slurm] max_queued, only what fits under the cap is submitted, and a
-small feeder job runs 'gridstudy resume' after the last array to submit the
-next batch: the study advances with nothing running on the login node.
-With --collect, a collect job runs after the arrays.`,
+small feeder job runs 'gridstudy resume' later to submit the next batch:
+once one of the study's arrays ends, or, when your queue is full of other
+jobs, once your oldest job ends and a delay that doubles each time has
+passed. The study advances with nothing running on the login node.
+With --collect, a collect job runs after the arrays.
+
+A study with stages submits each stage as arrays of its own
+(slurm/stage_NAME_*.sbatch): first the stage tasks that did not already
+end ok, then the runs, each array task waiting (afterok) for the stage
+tasks its runs need, then the after-runs stages, waiting (afterany) for
+the runs of their groups. A failed stage task cancels the runs that need
+it (--kill-on-invalid-dep=yes); resume submits them again after it.`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringVarP(&out, "output", "o", "", "study directory when planning a study file (default: ./<name>)")
 			fs.BoolVar(&dryRun, "dry-run", false, "print the sbatch commands; submit nothing")
@@ -79,20 +93,42 @@ With --collect, a collect job runs after the arrays.`,
 }
 
 func submitAll(ctx context.Context, e *env, dir string, st *study.Study, dryRun, collect bool) error {
-	var indices []int
-	err := manifest.Scan(dir+"/"+manifest.File, func(m manifest.Entry) error {
-		indices = append(indices, m.Index)
-		return nil
-	})
+	c := &slurm.Client{}
+	req, _, err := stagedRequest(ctx, c, dir, "submit", st, func(state.Run) bool { return true })
 	if err != nil {
 		return err
 	}
-	n, err := batch.Submit(ctx, &slurm.Client{}, batch.Request{Dir: dir, Study: st, Indices: indices, DryRun: dryRun, Collect: collect, Out: e.stdout})
+	req.DryRun, req.Collect, req.Out = dryRun, collect, e.stdout
+	n, err := batch.Submit(ctx, c, req)
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
 	if !dryRun {
-		fmt.Fprintf(e.stdout, "%d of %d runs submitted; watch them with: gridstudy status %s\n", n, len(indices), dir)
+		fmt.Fprintf(e.stdout, "%d of %d runs submitted; watch them with: gridstudy status %s\n", n, len(req.Indices), dir)
 	}
 	return nil
+}
+
+// stagedRequest gathers where the runs and stage tasks of the study in dir
+// stand (one squeue call) and picks the runs for which want says yes, with
+// the stage tasks they need and those that follow them (batch.Select).
+// verb names the command in the refusal when squeue cannot be asked.
+func stagedRequest(ctx context.Context, c *slurm.Client, dir, verb string, st *study.Study, want func(state.Run) bool) (batch.Request, *state.Report, error) {
+	req := batch.Request{Dir: dir, Study: st}
+	rep, err := state.Gather(ctx, dir, c)
+	if err != nil {
+		return req, nil, err
+	}
+	if rep.QueueErr != nil {
+		return req, nil, fmt.Errorf("refusing to %s without the queue (%v): nothing was submitted", verb, rep.QueueErr)
+	}
+	if req.Stages, err = stage.Read(dir); err != nil {
+		return req, nil, err
+	}
+	tasks, err := state.StageStates(dir, rep)
+	if err != nil {
+		return req, nil, err
+	}
+	batch.Select(&req, rep, tasks, want)
+	return req, rep, nil
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 )
 
@@ -13,6 +14,13 @@ func randomGrid(rng *rand.Rand) grid {
 		g[i] = rng.NormFloat64()
 	}
 	return g
+}
+
+// simulate draws one acquisition from rng as the simulate stage and a run
+// do together.
+func simulate(rng *rand.Rand, nphotons float64, nImages int) *experiment {
+	object, exposure := scan(rng, nImages)
+	return acquire(rng, object, exposure, nphotons)
 }
 
 func dot(a, b grid) float64 {
@@ -129,9 +137,13 @@ func TestDoseStory(t *testing.T) {
 
 // BenchmarkRun times one run of each model with its metrics.
 func BenchmarkRun(b *testing.B) {
+	data := filepath.Join(b.TempDir(), "dataset.gob")
+	if code := mainErr([]string{"simulate", "--nphotons", "1e4", "--n-images", "4096", "--out", data}, env(nil), io.Discard, io.Discard); code != 0 {
+		b.Fatalf("simulate: status %d", code)
+	}
 	for _, p := range []params{
-		{model: "pinn", nphotons: 1e4, nImages: 4096, tvWeight: 1e-3, seed: 1},
-		{model: "baseline", nphotons: 1e4, nImages: 4096, seed: 1},
+		{model: "pinn", data: data, out: filepath.Join(b.TempDir(), reconFile), tvWeight: 1e-3, trial: 1},
+		{model: "baseline", data: data, out: filepath.Join(b.TempDir(), reconFile), trial: 1},
 	} {
 		b.Run(p.model, func(b *testing.B) {
 			for b.Loop() {

@@ -38,16 +38,22 @@ type experiment struct {
 	nphotons float64
 }
 
-// simulate draws the object, the scan positions and the counts of one run.
+// scan draws the object and the scan positions of a dataset: everything
+// but the photon noise.
+func scan(rng *rand.Rand, nImages int) (object, exposure grid) {
+	return lineObject(rng), exposureMap(rng, nImages)
+}
+
+// acquire draws the counts of one acquisition of object under exposure.
 // Frames are Poisson and independent, so their sum is Poisson with the
 // summed mean: the counts are drawn once per pixel and the cost barely
-// depends on nImages.
-func simulate(rng *rand.Rand, nphotons float64, nImages int) *experiment {
-	ex := &experiment{object: lineObject(rng), exposure: exposureMap(rng, nImages), nphotons: nphotons}
-	blurred := newPSF().apply(ex.object)
+// depends on the number of frames.
+func acquire(rng *rand.Rand, object, exposure grid, nphotons float64) *experiment {
+	ex := &experiment{object: object, exposure: exposure, nphotons: nphotons}
+	blurred := newPSF().apply(object)
 	ex.counts = newGrid()
 	for i, b := range blurred {
-		ex.counts[i] = poisson(rng, nphotons*ex.exposure[i]*b)
+		ex.counts[i] = poisson(rng, nphotons*exposure[i]*b)
 	}
 	return ex
 }

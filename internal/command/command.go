@@ -23,6 +23,11 @@ type Data struct {
 	RunDir     string
 	StudyDir   string
 	ConfigFile string
+	// StudyFileDir is the folder of the study file, so that scripts kept
+	// beside it need no absolute path.
+	StudyFileDir string
+	// Stages maps each before-runs stage to the folder of the run's task.
+	Stages map[string]string
 }
 
 // Template is a parsed run command: a string run under bash -c, or an
@@ -33,7 +38,11 @@ type Template struct {
 }
 
 // ParseShell parses a command run under `bash -c`. Each action's output is
-// shell-quoted: `--out {{.RunDir}}` renders as `--out '/path with space'`.
+// quoted for where it stands in the shell text: `--out {{.RunDir}}` renders
+// as `--out '/path with space'`, `"v={{.Model}}"` with backslashes before
+// \ " $ and `. A template with an action where no quoting is safe (inside
+// `…`, a comment, an arithmetic expression, …) is refused with an error
+// that names the action's line and column.
 func ParseShell(src string) (*Template, error) {
 	t, err := parse1("command", src, true)
 	if err != nil {
@@ -56,11 +65,38 @@ func ParseArgs(args []string) (*Template, error) {
 	return &Template{args: ts}, nil
 }
 
+// Text is a template that renders to one string used as it is, such as a
+// file path: it never reaches a shell, so nothing in it is quoted.
+type Text struct {
+	t *template.Template
+}
+
+// ParseText parses a Text template with the same functions and the same
+// refusal of unknown fields as a command; name labels its errors.
+func ParseText(name, src string) (*Text, error) {
+	t, err := parse1(name, src, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Text{t: t}, nil
+}
+
+// Render renders the template for one run.
+func (x *Text) Render(d Data) (string, error) { return exec1(x.t, d) }
+
 // Shell reports whether the command runs under a shell.
 func (t *Template) Shell() bool { return t.shell != nil }
 
 // Render returns the argv to execute for one run.
-func (t *Template) Render(d Data) ([]string, error) {
+func (t *Template) Render(d Data) ([]string, error) { return t.render(d) }
+
+// RenderMap returns the argv for data given as a map from field name to
+// value. A field the map lacks is an error, which lets a caller offer only
+// some fields: a stage's command sees .Model only when its key holds the
+// model.
+func (t *Template) RenderMap(d map[string]any) ([]string, error) { return t.render(d) }
+
+func (t *Template) render(d any) ([]string, error) {
 	if t.shell != nil {
 		s, err := exec1(t.shell, d)
 		if err != nil {
@@ -79,7 +115,7 @@ func (t *Template) Render(d Data) ([]string, error) {
 	return argv, nil
 }
 
-func exec1(t *template.Template, d Data) (string, error) {
+func exec1(t *template.Template, d any) (string, error) {
 	var b strings.Builder
 	if err := t.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("render %s: %w", t.Name(), err)
@@ -88,45 +124,31 @@ func exec1(t *template.Template, d Data) (string, error) {
 }
 
 func parse1(name, src string, quote bool) (*template.Template, error) {
-	t, err := template.New(name).Option("missingkey=error").Funcs(templates.FuncMap()).Parse(src)
+	t, err := template.New(name).Option("missingkey=error").Funcs(templates.FuncMap()).Funcs(quoteFuncMap).Parse(src)
 	if err != nil {
 		return nil, err
 	}
-	if quote {
-		for _, tt := range t.Templates() {
-			if tt.Tree != nil {
-				quoteActions(tt.Tree, tt.Tree.Root)
-			}
+	if quote && t.Tree != nil {
+		if err := quoteActions(t.Tree); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
 }
 
-// quoteActions appends `| shq` to every action that prints something, in
-// every branch of ifs, ranges and withs.
-func quoteActions(tree *parse.Tree, n parse.Node) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			quoteActions(tree, c)
-		}
-	case *parse.ActionNode:
-		if len(n.Pipe.Decl) > 0 {
-			return // {{ $x := ... }} prints nothing
-		}
-		id := parse.NewIdentifier("shq").SetTree(tree).SetPos(n.Pos)
-		n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{id}})
-	case *parse.IfNode:
-		quoteActions(tree, n.List)
-		quoteActions(tree, n.ElseList)
-	case *parse.RangeNode:
-		quoteActions(tree, n.List)
-		quoteActions(tree, n.ElseList)
-	case *parse.WithNode:
-		quoteActions(tree, n.List)
-		quoteActions(tree, n.ElseList)
+// quoteActions decides, from the shell syntax around each action that
+// prints, how its output is quoted (context.go), and appends the quoting
+// function to the action's pipeline; it refuses the template where no
+// quoting is safe. Templates defined inside the command are not analysed:
+// calling one is refused.
+func quoteActions(tree *parse.Tree) error {
+	a := &analyzer{tree: tree, decisions: map[*parse.ActionNode]quoting{}}
+	if _, err := a.list(tree.Root, newShellState()); err != nil {
+		return err
 	}
+	for n, q := range a.decisions {
+		id := parse.NewIdentifier(quoteFuncs[q]).SetTree(tree).SetPos(n.Pos)
+		n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{id}})
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/stage"
 	"github.com/gridstudy/gridstudy/internal/state"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
@@ -26,11 +27,12 @@ import (
 
 // Options configure a local run.
 type Options struct {
-	Workers     int     // 0: the study's [local] workers, else the CPU count
-	GPUs        []int   // GPU indices to share out; nil: none
-	GPUPerRun   float64 // 0: the study's gpu_per_run, else 1 when there are GPUs
-	MemPerRun   int64   // bytes; 0: no memory limit on concurrency
-	MaxAttempts int     // attempts per run in this call; 0: the study's, else 1
+	Workers     int         // 0: the study's [local] workers, else the CPU count
+	GPUs        []int       // GPU indices to share out; nil: none
+	GPUPerRun   float64     // 0: the study's gpu_per_run, else 1 when there are GPUs
+	MemPerRun   int64       // bytes; 0: no memory limit on concurrency
+	MaxAttempts int         // attempts per run in this call; 0: the study's, else 1
+	Stages      *stage.Plan // the study's stage tasks; nil for none
 	Version     string
 	Progress    io.Writer // where progress goes
 	Terminal    bool      // Progress is a terminal: one live line
@@ -61,9 +63,12 @@ func Lock(ctx context.Context, dir string, wait bool) (unlock func(), err error)
 	return func() { held.Unlock() }, nil
 }
 
-// Failure is a run that did not end ok.
+// Failure is a run or stage task that did not end ok.
 type Failure struct {
-	Entry  manifest.Entry
+	Entry manifest.Entry // the run; zero for a stage task
+	// Stage and Task name a stage task; "" and nil for a run.
+	Stage  string
+	Task   *stage.Task
 	Status string
 	Reason string // the last line of its stderr, else the runner's error
 }
@@ -76,12 +81,29 @@ type Summary struct {
 	Busy     int // being executed by another runner (gridstudy exec)
 	Failures []Failure
 	Elapsed  time.Duration
+	// Stages counts each stage's tasks, in plan order.
+	Stages        []StageCount
+	StageFailures []Failure
+	// Blocked are the runs and stage tasks that did not start because
+	// something they need did not end ok.
+	Blocked []Blocked
+}
+
+// StageCount is what a local run did with one stage's tasks.
+type StageCount struct {
+	Name                string
+	Tasks               int
+	OK, Cached, Blocked int
 }
 
 // Run executes every run of entries that has no ok shard, at most
-// opt.Workers at a time. Cancelling ctx stops the running commands (their
-// runs are recorded as cancelled) and starts no new ones; running it again
-// continues where it stopped.
+// opt.Workers at a time, and the study's stage tasks (opt.Stages) with
+// them: a stage task before the runs once the earlier tasks it needs are
+// ok, a run once its stage tasks are ok, an after-runs task once every run
+// of its group is ok. A task or run that fails blocks what depends on it
+// and nothing else; running again retries what is not ok. Cancelling ctx
+// stops the running commands (recorded as cancelled) and starts no new
+// ones; running it again continues where it stopped.
 func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.Entry, opt Options) (*Summary, error) {
 	opt = defaults(st, opt)
 	pool, err := newGPUPool(opt.GPUs, opt.GPUPerRun)
@@ -102,60 +124,76 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 	if err != nil {
 		return nil, err
 	}
-	var todo []manifest.Entry
-	for _, e := range entries {
-		if !done[e.RunID] {
-			todo = append(todo, e)
-		}
+	g := newGraph(dir, opt.Stages, entries, done)
+	sum := &Summary{Total: len(entries), Skipped: g.runsOK}
+	noun := "runs"
+	if opt.Stages != nil && len(opt.Stages.Stages) > 0 {
+		noun = "runs and stage tasks"
 	}
-	sum := &Summary{Total: len(entries), Skipped: len(entries) - len(todo)}
-	prog := newProgress(opt.Progress, opt.Terminal, len(todo), sum.Skipped)
+	prog := newProgress(opt.Progress, opt.Terminal, g.todo, g.skipped, noun)
 	start := time.Now()
 
-	jobs := make(chan manifest.Entry)
-	var mu sync.Mutex
+	type result struct {
+		n   *node
+		res runner.Result
+		err error
+	}
+	results := make(chan result)
+	running := 0
 	var firstErr error
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for e := range jobs {
-				res, err := runOne(ctx, dir, st, e, pool, opt, prog)
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case res.Busy:
-					sum.Busy++
-				case res.Status == shard.StatusOK:
-					sum.OK++
-				default:
-					why := res.LastStderr
-					if why == "" {
-						why = res.Error // the runner's own reason: a start failure, a stop
-					}
-					sum.Failures = append(sum.Failures, Failure{Entry: e, Status: res.Status, Reason: why})
-				}
-				mu.Unlock()
-				prog.finished(res.Status == shard.StatusOK && err == nil || res.Busy)
-			}
-		}()
-	}
-feed:
-	for _, e := range todo {
-		select {
-		case jobs <- e:
-		case <-ctx.Done():
-			break feed
+	for {
+		for ctx.Err() == nil && running < workers && len(g.ready) > 0 {
+			n := g.ready[0]
+			g.ready = g.ready[1:]
+			running++
+			go func() {
+				res, err := g.execute(ctx, n, st, pool, opt, prog)
+				results <- result{n, res, err}
+			}()
 		}
+		if running == 0 {
+			break
+		}
+		r := <-results
+		running--
+		ok := r.err == nil && r.res.Status == shard.StatusOK
+		switch {
+		case r.err != nil:
+			if firstErr == nil {
+				firstErr = r.err
+			}
+		case r.res.Busy:
+			sum.Busy++
+		case ok:
+			g.count(r.n, func(c *StageCount) { c.OK++ }, func() { sum.OK++ })
+		default:
+			why := r.res.LastStderr
+			if why == "" {
+				why = r.res.Error // the runner's own reason: a start failure, a stop
+			}
+			f := Failure{Status: r.res.Status, Reason: why}
+			if r.n.task != nil {
+				f.Stage, f.Task = r.n.stage.Name, r.n.task
+				sum.StageFailures = append(sum.StageFailures, f)
+			} else {
+				f.Entry = r.n.entry
+				sum.Failures = append(sum.Failures, f)
+			}
+		}
+		g.finished(r.n, ok, r.res.Status)
+		prog.finished(ok || r.res.Busy)
 	}
-	close(jobs)
-	wg.Wait()
 	prog.close()
 	sum.Elapsed = time.Since(start)
+	if ctx.Err() == nil {
+		sum.Blocked = g.blockedList()
+		for _, b := range sum.Blocked {
+			if b.Task != nil {
+				g.count(&node{stage: b.stage}, func(c *StageCount) { c.Blocked++ }, nil)
+			}
+		}
+	}
+	sum.Stages = g.stageCounts
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].Entry.Index < sum.Failures[j].Entry.Index })
 	if firstErr != nil {
 		return sum, firstErr
@@ -185,10 +223,15 @@ func defaults(st *study.Study, opt Options) Options {
 	return opt
 }
 
-// runOne runs one run, retrying a failure up to opt.MaxAttempts times.
-func runOne(ctx context.Context, dir string, st *study.Study, e manifest.Entry, pool *gpuPool, opt Options, prog *progress) (runner.Result, error) {
+// runOne runs one job (a run or a stage task), retrying a failure up to
+// opt.MaxAttempts times. gpus says whether it takes GPUs from the pool.
+func runOne(ctx context.Context, job runner.Job, gpus bool, pool *gpuPool, opt Options, prog *progress) (runner.Result, error) {
 	var env []string
-	if pool != nil {
+	if pool != nil && !gpus {
+		// Hide the GPUs from a stage that asks for none.
+		env = append(env, "CUDA_VISIBLE_DEVICES=")
+	}
+	if pool != nil && gpus {
 		got := pool.acquire()
 		defer pool.release(got)
 		env = append(env, "CUDA_VISIBLE_DEVICES="+pool.visible(got))
@@ -198,10 +241,15 @@ func runOne(ctx context.Context, dir string, st *study.Study, e manifest.Entry, 
 	var res runner.Result
 	var err error
 	for attempt := 1; attempt <= opt.MaxAttempts; attempt++ {
-		res, err = runner.Run(ctx, runner.Job{StudyDir: dir, Study: st, Entry: e, Env: env, Version: opt.Version})
+		job.Env, job.Version = env, opt.Version
+		res, err = runner.Run(ctx, job)
 		if err != nil || ctx.Err() != nil || res.Busy || !lifecycle.Retry(res.Status) {
 			break
 		}
+	}
+	if res.RetainError != nil && opt.Progress != nil {
+		// The run is recorded; its folder, or part of it, stayed.
+		fmt.Fprintf(opt.Progress, "gridstudy run: %v\n", res.RetainError)
 	}
 	return res, err
 }
@@ -233,13 +281,15 @@ type progress struct {
 	lastPct               int
 }
 
-func newProgress(w io.Writer, term bool, total, skipped int) *progress {
+// newProgress counts total things to do; noun names them ("runs", or
+// "runs and stage tasks" when the graph holds stages).
+func newProgress(w io.Writer, term bool, total, skipped int, noun string) *progress {
 	if w == nil {
 		w = io.Discard
 	}
 	p := &progress{w: w, term: term, total: total, skipped: skipped, start: time.Now(), lastPct: -1}
 	if skipped > 0 {
-		fmt.Fprintf(w, "%d runs already ok; %d to run\n", skipped, total)
+		fmt.Fprintf(w, "%d %s already ok; %d to run\n", skipped, noun, total)
 	}
 	return p
 }
@@ -306,22 +356,60 @@ func (p *progress) draw(final bool) {
 	}
 }
 
-// Describe writes the summary of a local run: counts and the failed runs
-// with the last line of their stderr.
+// Describe writes the summary of a local run: counts per stage and of the
+// runs, the failed ones with the last line of their stderr, and what did
+// not start because something it needs failed.
 func (s *Summary) Describe(w io.Writer) {
+	for _, c := range s.Stages {
+		tasks := "tasks"
+		if c.Tasks == 1 {
+			tasks = "task"
+		}
+		fmt.Fprintf(w, "stage %s: %d %s: %d ok now, %d cached (ok before), %d not ok, %d blocked\n",
+			c.Name, c.Tasks, tasks, c.OK, c.Cached, c.failed(s.StageFailures), c.Blocked)
+	}
 	fmt.Fprintf(w, "%d runs: %d ok now, %d ok before, %d not ok, in %s\n", s.Total, s.OK, s.Skipped, len(s.Failures), s.Elapsed.Round(time.Millisecond))
 	if s.Busy > 0 {
 		fmt.Fprintf(w, "  %d left alone: another runner (gridstudy exec) was executing them\n", s.Busy)
+	}
+	for _, f := range s.StageFailures {
+		fmt.Fprintf(w, "  %-9s stage %s task %d (%s)  %s\n      %s\n", f.Status, f.Stage, f.Task.Index, f.Task.Label, f.Task.Dir, reason(f.Reason))
 	}
 	for i, f := range s.Failures {
 		if i == 20 {
 			fmt.Fprintf(w, "  ... and %d more (gridstudy status DIR --runs --state failed)\n", len(s.Failures)-20)
 			break
 		}
-		last := strings.TrimSpace(f.Reason)
-		if last == "" {
-			last = "(no stderr)"
-		}
-		fmt.Fprintf(w, "  %-9s %s  %s\n      %s\n", f.Status, f.Entry.RunID, f.Entry.Dir, last)
+		fmt.Fprintf(w, "  %-9s %s  %s\n      %s\n", f.Status, f.Entry.RunID, f.Entry.Dir, reason(f.Reason))
 	}
+	for i, b := range s.Blocked {
+		if i == 20 {
+			fmt.Fprintf(w, "  ... and %d more blocked\n", len(s.Blocked)-20)
+			break
+		}
+		what := b.Entry.RunID + "  " + b.Entry.Dir
+		if b.Task != nil {
+			what = fmt.Sprintf("stage %s task %d (%s)", b.Stage, b.Task.Index, b.Task.Label)
+		}
+		fmt.Fprintf(w, "  blocked   %s\n      blocked by %s\n", what, b.Why)
+	}
+}
+
+// failed counts the failures of the stage's tasks among fs.
+func (c StageCount) failed(fs []Failure) int {
+	n := 0
+	for _, f := range fs {
+		if f.Stage == c.Name {
+			n++
+		}
+	}
+	return n
+}
+
+// reason is a failure's reason as one line, or "(no stderr)".
+func reason(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return "(no stderr)"
+	}
+	return s
 }

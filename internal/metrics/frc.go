@@ -182,15 +182,50 @@ func frcPtycho(a, b Image) (curve []float64, counts []int) {
 	return curve, counts
 }
 
-// firstBelow returns the index of the first ring below threshold(ring), or
-// the number of rings when there is none (PtychoPINN's frc50).
-func firstBelow(curve []float64, threshold func(ring int) float64) float64 {
-	for i, c := range curve {
-		if c < threshold(i) {
-			return float64(i)
+// ptychoCrossing is PtychoPINN's _first_below_threshold_interpolated
+// (ptycho/evaluation.py since 898b42e), with a threshold per ring so that
+// frc_halfbit can use it too: the first finite ring i below threshold(i),
+// linearly interpolated from ring i-1 and clipped to [i-1, i]. It is 0
+// when ring 0 is below, the number of rings when none is, i itself when
+// ring i-1 is not finite or the two lie level (a difference within 1e-8,
+// numpy's isclose), and NaN when no ring is finite.
+func ptychoCrossing(curve []float64, threshold func(ring int) float64) float64 {
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	i, anyFinite := -1, false
+	for k, c := range curve {
+		if !finite(c) {
+			continue
+		}
+		anyFinite = true
+		if c < threshold(k) {
+			i = k
+			break
 		}
 	}
-	return float64(len(curve))
+	switch {
+	case !anyFinite:
+		return math.NaN()
+	case i < 0:
+		return float64(len(curve))
+	case i == 0:
+		return 0
+	}
+	j := i - 1
+	if !finite(curve[j]) {
+		return float64(i)
+	}
+	// With a constant threshold t this is PtychoPINN's
+	// j + (t - y0)/(y1 - y0).
+	d0, d1 := curve[j]-threshold(j), curve[i]-threshold(i)
+	denom := d1 - d0
+	if math.Abs(denom) <= 1e-8 {
+		return float64(i)
+	}
+	x := float64(j) - d0/denom
+	if !finite(x) {
+		return float64(i)
+	}
+	return math.Min(math.Max(x, float64(j)), float64(i))
 }
 
 // cropSquare returns the centred n×n crop of m.

@@ -156,6 +156,36 @@ func TestCrossing(t *testing.T) {
 	}
 }
 
+// TestPtychoCrossing: PtychoPINN's _first_below_threshold_interpolated,
+// case by case.
+func TestPtychoCrossing(t *testing.T) {
+	half := func(int) float64 { return 0.5 }
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, tc := range []struct {
+		name      string
+		curve     []float64
+		threshold func(int) float64
+		want      float64
+	}{
+		{"interpolated", []float64{1, 0.9, 0.7, 0.3, 0.1}, half, 2.5},
+		{"one seventh", []float64{1, 0.9, 0.2, 0.1}, func(int) float64 { return 1.0 / 7 }, 2 + (0.2-1.0/7)/0.1},
+		{"touching is not below", []float64{1, 0.5, 0.4}, half, 1},
+		{"first ring below", []float64{0.2, 0.9}, half, 0},
+		{"never below: the ring count", []float64{1, 0.9, 0.8}, half, 3},
+		{"NaN ring before: the ring itself", []float64{1, nan, 0.2}, half, 2},
+		{"infinite ring skipped", []float64{1, inf, 0.9, 0.2}, half, 2 + 0.4/0.7},
+		{"level with the ring before", []float64{0.5 + 2e-9, 0.5 - 2e-9}, half, 1},
+		{"no finite ring", []float64{nan, inf}, half, nan},
+		{"empty", nil, half, nan},
+		{"per-ring threshold", []float64{1, 0.8, 0.4}, func(i int) float64 { return []float64{0.5, 0.6, 0.5}[i] }, 1 + 0.2/0.3},
+	} {
+		got := ptychoCrossing(tc.curve, tc.threshold)
+		if !(math.Abs(got-tc.want) < 1e-12 || math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("ptychoCrossing(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestFRCPtychoRings(t *testing.T) {
 	// PtychoPINN's rings reach the corners: round(√2·n/2)+1 of them.
 	for _, tc := range []struct {

@@ -1,6 +1,11 @@
 // Package metrics computes image-quality metrics of a reconstruction against
 // its ground truth: MSE, MAE, PSNR, SSIM, MS-SSIM and the Fourier ring
-// correlation (FRC) with its 0.5 and half-bit resolution.
+// correlation (FRC) with its 0.5, 1/7 and half-bit resolution.
+//
+// Real arrays give one set of metrics (mse, psnr, …). Phase metrics need
+// complex arrays: a complex truth and recon give amp_* metrics of their
+// amplitudes and phase_* metrics of their phases; a real array is an
+// amplitude, and nothing is known of its phase.
 //
 // Two conventions are implemented and every Result records which one made it
 // (the metrics_convention column of a shard). Their values are not
@@ -42,8 +47,8 @@
 //     (DC) to N/2 (Nyquist), so ring r is the spatial frequency r/N
 //     cycles/pixel and the corners beyond Nyquist are left out. frc50 is the
 //     first crossing below 0.5, linearly interpolated between rings and
-//     reported in cycles/pixel (0.5 is Nyquist); frc_halfbit is the first
-//     crossing below the half-bit threshold
+//     reported in cycles/pixel (0.5 is Nyquist), frc1over7 the same below
+//     1/7; frc_halfbit is the first crossing below the half-bit threshold
 //     (0.2071 + 1.9102/√n)/(1.2071 + 0.9102/√n), n the ring's pixel count.
 //     When the curve never crosses (identical images, for instance), the
 //     highest ring frequency is reported: 0.5 for even N. Rings with no
@@ -77,11 +82,14 @@
 //     NaN scale makes it 0 and a negative SSIM counts as 0.0001;
 //   - FRC: the images are centre-cropped to a square N×N, rings are
 //     round(|k|) of the centred frequency index k out to the corners, and
-//     FRC = |Σ F1·F2*| / √(Σ|F1|²·Σ|F2|²); frc50 is the index of the first
-//     ring below 0.5 (a ring index, not interpolated; the number of rings
-//     when none is), and NaN when the truth is all zero. frc_halfbit, which
-//     PtychoPINN does not compute, is the first ring below the half-bit
-//     threshold on the same curve.
+//     FRC = |Σ F1·F2*| / √(Σ|F1|²·Σ|F2|²); frc50 and frc1over7 are where
+//     it first falls below 0.5 and 1/7, in rings, linearly interpolated
+//     between the first finite ring below and the ring before it, as
+//     PtychoPINN's frc_cutoffs does since its commit 898b42e (2026-07;
+//     before, frc50 was the index of the first ring below): 0 when ring 0
+//     is below, the number of rings when none is, and NaN when the truth is
+//     all zero. frc_halfbit, which PtychoPINN does not compute, is the
+//     crossing of the half-bit threshold found the same way.
 //
 // Compare with the PtychoPINN convention treats its inputs as amplitudes.
 //
@@ -157,9 +165,11 @@ type Result struct {
 	MSSSIM       float64
 	// MSSSIMScales is the number of scales MS-SSIM used.
 	MSSSIMScales int
-	// FRC50 and FRCHalfBit are in cycles/pixel (standard) or ring index
-	// (ptychopinn).
+	// FRC50, FRC1over7 and FRCHalfBit are where the FRC falls below 0.5,
+	// 1/7 and the half-bit threshold: in cycles/pixel (standard) or in
+	// rings, interpolated between them (ptychopinn).
 	FRC50      float64
+	FRC1over7  float64
 	FRCHalfBit float64
 	// FRCCurve is the correlation per ring, FRCRingCounts its pixel counts.
 	FRCCurve      []float64
@@ -169,7 +179,7 @@ type Result struct {
 }
 
 // Map returns the metrics by the names used in shards: mse, mae, psnr, ssim,
-// ms_ssim, frc50, frc_halfbit and, when computed, ssim_gaussian, each
+// ms_ssim, frc50, frc1over7, frc_halfbit and, when computed, ssim_gaussian, each
 // prefixed with "amp_" or "phase_" for the parts of a complex comparison.
 // The convention, a string, is Result.Convention (column metrics_convention).
 func (r Result) Map() map[string]float64 {
@@ -180,6 +190,7 @@ func (r Result) Map() map[string]float64 {
 		"ssim":        r.SSIM,
 		"ms_ssim":     r.MSSSIM,
 		"frc50":       r.FRC50,
+		"frc1over7":   r.FRC1over7,
 		"frc_halfbit": r.FRCHalfBit,
 	}
 	if !math.IsNaN(r.SSIMGaussian) {
@@ -210,7 +221,7 @@ func Compare(truth, recon Image, opts Options) (Result, error) {
 	if err := checkPair(truth.Rows, truth.Cols, len(truth.Data), recon.Rows, recon.Cols, len(recon.Data)); err != nil {
 		return Result{}, err
 	}
-	conv, err := opts.convention()
+	conv, err := opts.EffectiveConvention()
 	if err != nil {
 		return Result{}, err
 	}
@@ -244,7 +255,7 @@ func CompareComplex(truth, recon ComplexImage, opts Options) (amp, phase Result,
 	if err := checkPair(truth.Rows, truth.Cols, len(truth.Data), recon.Rows, recon.Cols, len(recon.Data)); err != nil {
 		return Result{}, Result{}, err
 	}
-	conv, err := opts.convention()
+	conv, err := opts.EffectiveConvention()
 	if err != nil {
 		return Result{}, Result{}, err
 	}
@@ -263,7 +274,9 @@ func CompareComplex(truth, recon ComplexImage, opts Options) (amp, phase Result,
 	return amp, phase, err
 }
 
-func (o Options) convention() (Convention, error) {
+// EffectiveConvention is the convention the metrics are computed in:
+// Options.Convention, standard when it is empty.
+func (o Options) EffectiveConvention() (Convention, error) {
 	switch o.Convention {
 	case "", Standard:
 		return Standard, nil
@@ -340,6 +353,7 @@ func standard(truth, recon Image, r, ssimRange float64, gaussian bool) Result {
 	wg.Wait()
 	n := float64(min(truth.Rows, truth.Cols))
 	res.FRC50 = crossing(res.FRCCurve, func(int) float64 { return 0.5 }) / n
+	res.FRC1over7 = crossing(res.FRCCurve, func(int) float64 { return 1.0 / 7 }) / n
 	res.FRCHalfBit = crossing(res.FRCCurve, func(i int) float64 { return halfBit(res.FRCRingCounts[i]) }) / n
 	return res
 }

@@ -69,8 +69,6 @@ func tolerance(conv Convention, metric string, want float64) float64 {
 	switch {
 	case metric == "psnr" || metric == "ssim" || metric == "ssim_gaussian":
 		return 1e-6 // the agreement scikit-image's values must reach
-	case metric == "frc50" && conv == PtychoPINN:
-		return 0 // a ring index
 	}
 	return 1e-9 * math.Max(1, math.Abs(want))
 }
@@ -184,9 +182,9 @@ func TestMapNames(t *testing.T) {
 		r    Result
 		want []string
 	}{
-		{"real", real, []string{"frc50", "frc_halfbit", "mae", "ms_ssim", "mse", "psnr", "ssim"}},
-		{"amp", amp, []string{"amp_frc50", "amp_frc_halfbit", "amp_mae", "amp_ms_ssim", "amp_mse", "amp_psnr", "amp_ssim", "amp_ssim_gaussian"}},
-		{"phase", phase, []string{"phase_frc50", "phase_frc_halfbit", "phase_mae", "phase_ms_ssim", "phase_mse", "phase_psnr", "phase_ssim", "phase_ssim_gaussian"}},
+		{"real", real, []string{"frc1over7", "frc50", "frc_halfbit", "mae", "ms_ssim", "mse", "psnr", "ssim"}},
+		{"amp", amp, []string{"amp_frc1over7", "amp_frc50", "amp_frc_halfbit", "amp_mae", "amp_ms_ssim", "amp_mse", "amp_psnr", "amp_ssim", "amp_ssim_gaussian"}},
+		{"phase", phase, []string{"phase_frc1over7", "phase_frc50", "phase_frc_halfbit", "phase_mae", "phase_ms_ssim", "phase_mse", "phase_psnr", "phase_ssim", "phase_ssim_gaussian"}},
 	} {
 		m := tc.r.Map()
 		keys := make([]string, 0, len(m))

@@ -18,7 +18,7 @@ import (
 func ReadNPY(path string) (any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read npy %s: %w", path, err)
+		return nil, fmt.Errorf("read npy: %w", err) // the error names the path
 	}
 	v, err := decodeNPY(data)
 	if err != nil {

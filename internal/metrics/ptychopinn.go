@@ -75,11 +75,12 @@ func ptychoMetrics(t, r, st, sr Image, ssimRange, msSigma float64, opts Options)
 	res.MSSSIMScales = ptychoScales(st.Rows, st.Cols)
 	wg.Wait()
 	if lo, hi := minMax(t.Data); lo == 0 && hi == 0 {
-		res.FRC50, res.FRCHalfBit = math.NaN(), math.NaN()
+		res.FRC50, res.FRC1over7, res.FRCHalfBit = math.NaN(), math.NaN(), math.NaN()
 		return res, nil
 	}
-	res.FRC50 = firstBelow(res.FRCCurve, func(int) float64 { return 0.5 })
-	res.FRCHalfBit = firstBelow(res.FRCCurve, func(i int) float64 { return halfBit(res.FRCRingCounts[i]) })
+	res.FRC50 = ptychoCrossing(res.FRCCurve, func(int) float64 { return 0.5 })
+	res.FRC1over7 = ptychoCrossing(res.FRCCurve, func(int) float64 { return 1.0 / 7 })
+	res.FRCHalfBit = ptychoCrossing(res.FRCCurve, func(i int) float64 { return halfBit(res.FRCRingCounts[i]) })
 	return res, nil
 }
 

@@ -3,6 +3,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +16,11 @@ import (
 
 	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/manifest"
+	"github.com/gridstudy/gridstudy/internal/provenance"
 	"github.com/gridstudy/gridstudy/internal/slurm"
+	"github.com/gridstudy/gridstudy/internal/stage"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
-	"github.com/gridstudy/gridstudy/templates"
 )
 
 // MaxRuns bounds a study so that a typo (a range with step 1e-9) is an
@@ -35,6 +37,12 @@ type Plan struct {
 	RunsPerTask int
 	ChunkTasks  int // array tasks per chunk
 	Dropped     int // cells removed by constraints
+	// Stages are the stage tasks of the runs (empty when the study has no
+	// stages).
+	Stages *stage.Plan
+	// Warnings are what Write has to say that does not stop it: a
+	// [provenance] command that failed.
+	Warnings []string
 }
 
 // New expands st. When dir already holds a manifest, runs that exist there
@@ -53,12 +61,24 @@ func New(st *study.Study, dir string, lim slurm.Limits) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A missing truth file would fail every run after its command, hours
+	// of GPU time later: refuse the plan instead.
+	if err := st.CheckTruth(dir, cells); err != nil {
+		return nil, err
+	}
 	runs, err := st.Runs(cells)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{Study: st, Cells: cells, Runs: runs, RunsPerTask: 1, Dropped: total(st) - len(cells)}
 	if err := p.keepIndices(studydir.Manifest(dir)); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if p.Stages, err = stage.Build(st, p.Runs, abs); err != nil {
 		return nil, err
 	}
 	if st.Slurm.RunsPerTask > 1 {
@@ -187,6 +207,10 @@ func (p *Plan) Write(dir, version, binary string) error {
 	if err != nil {
 		return err
 	}
+	stageScripts, err := p.RenderStageScripts(abs, version) // stagescripts.go
+	if err != nil {
+		return err
+	}
 	for _, sub := range []string{"slurm", "logs", "shards", "experiments", "bin"} {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
 			return err
@@ -211,8 +235,18 @@ func (p *Plan) Write(dir, version, binary string) error {
 	if err := p.writeScripts(abs, scripts); err != nil {
 		return err
 	}
+	if err := stageScripts.Write(abs); err != nil {
+		return err
+	}
 	if err := manifest.Write(studydir.Manifest(abs), p.Study, p.Runs); err != nil {
 		return err
+	}
+	// The stage plan goes before the layout: a complete plan has it.
+	if err := stage.Write(abs, p.Stages); err != nil {
+		return fmt.Errorf("write the stage plan: %w", err)
+	}
+	if p.Warnings, err = provenance.Write(context.Background(), p.Study, abs); err != nil {
+		return fmt.Errorf("record provenance: %w", err)
 	}
 	if binary != "" {
 		if err := copyBinary(binary, filepath.Join(abs, "bin", "gridstudy")); err != nil {
@@ -257,22 +291,11 @@ func (p *Plan) writeScripts(dir string, scripts []string) error {
 
 // Scripts renders the sbatch script of every chunk for a study in dir.
 func (p *Plan) Scripts(dir, version string) ([]string, error) {
-	src, name := templates.Sbatch(), "sbatch.tmpl"
-	if p.Study.Slurm.Template != "" {
-		b, err := os.ReadFile(p.Study.Slurm.Template)
-		if err != nil {
-			return nil, err
-		}
-		src, name = string(b), p.Study.Slurm.Template
-	}
-	t, err := slurm.ParseScript(name, src)
+	t, err := p.sbatchTemplate()
 	if err != nil {
 		return nil, err
 	}
-	jobName := p.Study.Slurm.JobName
-	if jobName == "" {
-		jobName = p.Study.Name
-	}
+	jobName := slurm.JobName(p.Study)
 	out := make([]string, len(p.Chunks))
 	for i, c := range p.Chunks {
 		out[i], err = slurm.RenderScript(t, slurm.ScriptData{Version: version, Study: p.Study.Name, JobName: jobName,

@@ -76,17 +76,19 @@ func WriteConfig(st *study.Study, e manifest.Entry, runDir string) (string, erro
 	return path, nil
 }
 
-// Argv renders the study's command for one run. A string command runs
-// under bash -c with every substituted value shell-quoted; an args list runs
+// Argv renders the study's command for one run: its model's own command
+// when [models.NAME] gives one, else [run]'s. A string command runs under
+// bash -c with every substituted value shell-quoted; an args list runs
 // without a shell.
 func Argv(st *study.Study, d command.Data) ([]string, error) {
 	var t *command.Template
 	var err error
+	cmd, args := st.RunCommand(d.Model)
 	switch {
-	case st.Run.Command != "":
-		t, err = command.ParseShell(st.Run.Command)
-	case len(st.Run.Args) > 0:
-		t, err = command.ParseArgs(st.Run.Args)
+	case cmd != "":
+		t, err = command.ParseShell(cmd)
+	case len(args) > 0:
+		t, err = command.ParseArgs(args)
 	default:
 		return nil, errors.New("the study has no [run] command or args")
 	}
@@ -101,35 +103,11 @@ func Argv(st *study.Study, d command.Data) ([]string, error) {
 }
 
 // templateData is what the command template sees for a run: its parameters
-// and the fixed settings (as study.SampleData, which checked the template at
-// plan time), with numbers that print as the user wrote them (1e6, not
-// 1e+06).
+// and the fixed settings (study.TemplateParams, as study.SampleData, which
+// checked the template at plan time).
 func templateData(st *study.Study, e manifest.Entry, runDir, studyDir, configFile string) command.Data {
-	params := make(map[string]any, len(st.Fixed)+len(e.Params))
-	for _, s := range st.Fixed {
-		params[s.Name] = asValue(s.Value)
-	}
-	for k, v := range e.Params {
-		params[k] = asValue(v)
-	}
-	return command.Data{Params: params, Model: e.Model, Trial: e.Trial, Seed: e.Seed, RunID: e.RunID,
-		CellID: e.CellID, RunDir: runDir, StudyDir: studyDir, ConfigFile: configFile}
-}
-
-// asValue wraps a scalar in a study.Value, whose String prints it the way
-// study files write it; other values (tables, arrays) are left as they are.
-func asValue(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return study.Value{Kind: study.Int, I: x}
-	case float64:
-		return study.Value{Kind: study.Float, F: x}
-	case string:
-		return study.Value{Kind: study.String, S: x}
-	case bool:
-		return study.Value{Kind: study.Bool, B: x}
-	}
-	return v
+	return command.Data{Params: study.TemplateParams(st, e.Params), Model: e.Model, Trial: e.Trial, Seed: e.Seed,
+		RunID: e.RunID, CellID: e.CellID, RunDir: runDir, StudyDir: studyDir, ConfigFile: configFile, StudyFileDir: st.FileDir}
 }
 
 // environ is the command's environment: the runner's own, then extra, then
@@ -147,7 +125,7 @@ func environ(extra []string, e manifest.Entry, runDir, studyDir, configFile, met
 		"GRIDSTUDY_STUDY_DIR="+studyDir,
 	)
 	for _, name := range slices.Sorted(maps.Keys(e.Params)) {
-		env = append(env, study.ParamEnv(name)+"="+fmt.Sprint(asValue(e.Params[name])))
+		env = append(env, study.ParamEnv(name)+"="+fmt.Sprint(study.AsValue(e.Params[name])))
 	}
 	return env
 }

@@ -10,10 +10,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gridstudy/gridstudy/internal/command"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/metrics"
 	"github.com/gridstudy/gridstudy/internal/metricslog"
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
@@ -32,7 +34,13 @@ func (r *record) collectMetrics() {
 	rep := &metricslog.Report{}
 	var obj map[string]any
 	if r.metricsReady {
-		lines, err := metricslog.ReadFile(filepath.Join(r.runDir, MetricsFile), metricslog.MaxFileSize)
+		read := func(path string) (*metricslog.Report, error) {
+			return metricslog.ReadFile(path, metricslog.MaxFileSize)
+		}
+		if r.job.Stage != nil {
+			read = readStageMetrics
+		}
+		lines, err := read(filepath.Join(r.runDir, MetricsFile))
 		switch {
 		case err == nil:
 			rep = lines
@@ -55,7 +63,7 @@ func (r *record) collectMetrics() {
 		}
 	}
 	final := &metricslog.Report{}
-	if r.exitCode == 0 && r.stop == nil {
+	if r.exitCode == 0 && r.stop == nil && r.job.Stage == nil {
 		final.MergeFinal(r.imageMetrics())
 	}
 	final.MergeFinal(obj)
@@ -71,67 +79,47 @@ func (r *record) collectMetrics() {
 	r.metrics = rep
 }
 
-// imageMetrics computes the study's [metrics] (truth against recon) after
-// a successful command. Relative paths are relative to the run folder,
-// where the command leaves its outputs. Problems are noted, never fatal: the
-// command's own metrics still count.
+// imageMetrics computes the study's [metrics], truth against recon at the
+// paths rendered for this run, after a successful command. Metrics that
+// cannot be computed (a path that does not render, a missing or unreadable
+// array, shapes or types that differ) fail the run, with the reason in its
+// error: a run whose quality is unknown is not done, or a study could end
+// with every run ok and no quality metric at all.
 func (r *record) imageMetrics() map[string]any {
-	m := r.job.Study.Metrics
-	if m.Truth == "" || m.Recon == "" {
-		return nil
-	}
-	path := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(r.runDir, p)
-	}
-	truth, err := metrics.ReadNPY(path(m.Truth))
+	out, err := imageMetrics(r.job.Study, r.data)
 	if err != nil {
-		r.notes = append(r.notes, fmt.Sprintf("image metrics: %v", err))
+		r.fail("image metrics: %v", err)
 		return nil
-	}
-	recon, err := metrics.ReadNPY(path(m.Recon))
-	if err != nil {
-		r.notes = append(r.notes, fmt.Sprintf("image metrics: %v", err))
-		return nil
-	}
-	opts := metrics.Options{Convention: metrics.Convention(m.Convention)}
-	var results []metrics.Result
-	switch t := truth.(type) {
-	case metrics.Image:
-		rc, ok := recon.(metrics.Image)
-		if !ok {
-			err = errors.New("truth is real, recon complex")
-			break
-		}
-		var res metrics.Result
-		res, err = metrics.Compare(t, rc, opts)
-		results = append(results, res)
-	case metrics.ComplexImage:
-		rc, ok := recon.(metrics.ComplexImage)
-		if !ok {
-			err = errors.New("truth is complex, recon real")
-			break
-		}
-		var amp, phase metrics.Result
-		amp, phase, err = metrics.CompareComplex(t, rc, opts)
-		results = append(results, amp, phase)
-	default:
-		err = fmt.Errorf("unsupported array %T", truth)
-	}
-	if err != nil {
-		r.notes = append(r.notes, fmt.Sprintf("image metrics: %v", err))
-		return nil
-	}
-	out := map[string]any{}
-	for _, res := range results {
-		for k, v := range res.Map() {
-			out[k] = v
-		}
-		out["metrics_convention"] = string(res.Convention)
 	}
 	return out
+}
+
+// imageMetrics computes the study's [metrics] for the run whose command
+// data is d, with the convention in the column metrics_convention; nil
+// when the study has no [metrics].
+func imageMetrics(st *study.Study, d command.Data) (map[string]any, error) {
+	if st.Metrics.Truth == "" {
+		return nil, nil
+	}
+	truth, recon, err := st.MetricPaths(d)
+	if err != nil {
+		return nil, err
+	}
+	opts := metrics.Options{Convention: metrics.Convention(st.Metrics.Convention)}
+	conv, err := opts.EffectiveConvention()
+	if err != nil {
+		return nil, err
+	}
+	m, err := metrics.CompareFiles(truth, recon, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	out["metrics_convention"] = string(conv)
+	return out, nil
 }
 
 // status decides the attempt's status: a stop the runner made wins over the
@@ -176,10 +164,10 @@ func (r *record) write() (Result, error) {
 		r.notes = append(r.notes, fmt.Sprintf("metric %q stored as %q: %s", m.Name, m.Column, m.Why))
 	}
 	metricCols, metricVals := metricColumns(r.metrics.Final, names)
-	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt, Shard: shard.Path(job.StudyDir, id, r.attempt),
+	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt, Shard: shard.Path(job.shardRoot(), id, r.attempt),
 		ExitCode: r.exitCode, Signal: r.signal, Wall: r.finished.Sub(r.started), LastStderr: r.lastStderr, Error: r.errorText()}
 	if h := r.metrics.History; len(h) > 0 {
-		err := table.WriteFile(shard.HistoryPath(job.StudyDir, id, r.attempt), shard.HistoryColumns(), func(w *table.Writer) error {
+		err := table.WriteFile(shard.HistoryPath(job.shardRoot(), id, r.attempt), shard.HistoryColumns(), func(w *table.Writer) error {
 			for _, p := range h {
 				if err := w.Write([]any{id, p.Step, names[p.Name], p.Value}); err != nil {
 					return err
@@ -215,7 +203,7 @@ func (r *record) write() (Result, error) {
 		id, job.Entry.CellID, model, int64(job.Entry.Trial), job.Entry.Seed, int64(r.attempt), res.Status,
 		exitCode, signal, res.Wall.Seconds(), r.cpu.Seconds(), float64(r.rssBytes)/(1<<20), gpu,
 		host, slurmJob, slurmArrayJob, slurmTask, r.started.UTC(), r.finished.UTC(), nilIfEmpty(res.Error),
-		int64(r.metrics.BadLines), job.Version)
+		int64(r.metrics.BadLines), job.Version, nilIfEmpty(r.stderrTail))
 	for _, c := range params {
 		row = append(row, job.Entry.Params[c.Name])
 	}

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/command"
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/metricslog"
@@ -66,6 +67,45 @@ type Job struct {
 	Grace time.Duration
 	// Version is the gridstudy version recorded in the shard.
 	Version string
+	// Stages are the folders of the run's before-runs stage tasks, its
+	// .Stages (stage.Plan.RunStages).
+	Stages map[string]string
+	// Stage, when set, makes the job a stage task: Entry is the task's
+	// (stage.Task.Entry), and its attempts go to the stage's own shards.
+	Stage *StageJob
+}
+
+// StageJob is what a stage task runs instead of a run's command.
+type StageJob struct {
+	Name string
+	// Root is the folder whose shards/ subfolder holds the task's
+	// attempts (stage.Root), as StudyDir's holds the runs'.
+	Root string
+	// Argv is the task's command, rendered at plan time.
+	Argv []string
+	// Timeout is the stage's time limit; 0 for none.
+	Timeout time.Duration
+	// Blocked, when set, is recorded as the error of a failed attempt
+	// that does not run the command: an after-runs task whose group is
+	// not ok says so in its shard, so that status and the next executor
+	// see why it did not run.
+	Blocked string
+}
+
+// shardRoot is the folder whose shards/ holds the job's attempts.
+func (j *Job) shardRoot() string {
+	if j.Stage != nil {
+		return j.Stage.Root
+	}
+	return j.StudyDir
+}
+
+// timeout is the job's time limit: the stage's or the study's [run] one.
+func (j *Job) timeout() time.Duration {
+	if j.Stage != nil {
+		return j.Stage.Timeout
+	}
+	return j.Study.Run.Timeout
 }
 
 // Result says how a run went. Everything in it is also in the shard.
@@ -92,6 +132,10 @@ type Result struct {
 	// Error is the shard's error column: the runner's own trouble, why the
 	// run was stopped, and the first malformed metrics line.
 	Error string
+	// RetainError says why [run] retain could not remove the run's
+	// folder after its shard was written; the run is recorded all the
+	// same, and the folder (or part of it) stays.
+	RetainError error
 }
 
 // Run executes job, writes its shard and returns the result. The command's
@@ -113,16 +157,20 @@ func Run(ctx context.Context, job Job) (Result, error) {
 		return Result{}, fmt.Errorf("run %s: %w", job.Entry.RunID, err)
 	}
 	job.StudyDir = studyDir
+	if job.Stage != nil && job.Stage.Root == "" {
+		return Result{}, fmt.Errorf("stage task %s: no shard folder", job.Entry.RunID)
+	}
+	root := job.shardRoot()
 	if job.Grace <= 0 {
 		job.Grace = DefaultGrace
 	}
 	id := job.Entry.RunID
 	if !job.Force {
-		if a, ok := okResult(lifecycle.Probe(studyDir, id)); ok {
-			return skipped(studyDir, id, a), nil
+		if a, ok := okResult(lifecycle.Probe(root, id)); ok {
+			return skipped(root, id, a), nil
 		}
 	}
-	claim, err := shard.TakeClaim(studyDir, id)
+	claim, err := shard.TakeClaim(root, id)
 	if errors.Is(err, shard.ErrBusy) {
 		return Result{RunID: id, Busy: true, Status: lifecycle.Running}, nil
 	}
@@ -132,8 +180,8 @@ func Run(ctx context.Context, job Job) (Result, error) {
 	// Another runner may have finished the run between the look above
 	// and the claim.
 	if !job.Force {
-		if a, ok := okResult(lifecycle.Probe(studyDir, id)); ok {
-			return skipped(studyDir, id, a), claim.Release()
+		if a, ok := okResult(lifecycle.Probe(root, id)); ok {
+			return skipped(root, id, a), claim.Release()
 		}
 	}
 	rec := &record{job: job, attempt: claim.Attempt, exitCode: -1, started: time.Now()}
@@ -155,6 +203,11 @@ func Run(ctx context.Context, job Job) (Result, error) {
 		// as one whose runner died.
 		claim.Abandon()
 		return res, err
+	}
+	if job.Stage == nil {
+		// Retention while the claim is held: no other attempt writes
+		// into the folder, and the shard is in place.
+		res.RetainError = Retain(job.Study, studyDir, job.Entry, res.Status == shard.StatusOK)
 	}
 	// The claim goes only once the shard is in place: TakeClaim relies
 	// on one of them always being there.
@@ -180,6 +233,7 @@ type record struct {
 	job               Job
 	attempt           int
 	runDir            string
+	data              command.Data // what the run's templates see, once known
 	started, finished time.Time
 	stop              *Stop // why the runner stopped the command, if it did
 	killed            bool  // the group was killed after the grace period
@@ -190,6 +244,7 @@ type record struct {
 	gpuMB             *float64
 	stderrFrom        int64 // stderr.log's size when this attempt began
 	lastStderr        string
+	stderrTail        string   // the shard's stderr_tail
 	errs              []string // the runner's own problems, for the error column
 	metrics           *metricslog.Report
 	metricsReady      bool     // this attempt set up its metrics files (freshMetricsFiles)
@@ -206,14 +261,23 @@ func (r *record) fail(format string, args ...any) {
 func (r *record) execute(ctx context.Context) {
 	job := r.job
 	r.runDir = filepath.Join(job.StudyDir, job.Entry.Dir)
-	if err := os.MkdirAll(r.runDir, 0o755); err != nil {
+	if err := mkdirRun(r.runDir); err != nil {
 		r.fail("create the run folder: %v", err)
 		return
 	}
-	configFile, err := WriteConfig(job.Study, job.Entry, r.runDir)
-	if err != nil {
-		r.fail("%v", err)
+	if job.Stage != nil && job.Stage.Blocked != "" {
+		r.fail("%s", job.Stage.Blocked)
 		return
+	}
+	var configFile string
+	if job.Stage == nil {
+		// A stage task has no config of its own: its key's values are
+		// in its command.
+		var err error
+		if configFile, err = WriteConfig(job.Study, job.Entry, r.runDir); err != nil {
+			r.fail("%v", err)
+			return
+		}
 	}
 	metricsFile, err := freshMetricsFiles(r.runDir)
 	if err != nil {
@@ -221,10 +285,16 @@ func (r *record) execute(ctx context.Context) {
 		return
 	}
 	r.metricsReady = true
-	argv, err := Argv(job.Study, templateData(job.Study, job.Entry, r.runDir, job.StudyDir, configFile))
-	if err != nil {
-		r.fail("%v", err)
-		return
+	var argv []string
+	if job.Stage != nil {
+		argv = job.Stage.Argv
+	} else {
+		r.data = templateData(job.Study, job.Entry, r.runDir, job.StudyDir, configFile)
+		r.data.Stages = job.Stages
+		if argv, err = Argv(job.Study, r.data); err != nil {
+			r.fail("%v", err)
+			return
+		}
 	}
 	header := studydir.AttemptHeader(job.Entry.RunID, r.attempt, r.started.UTC().Format(time.RFC3339))
 	stdout, err := openLog(filepath.Join(r.runDir, studydir.StdoutLog), header)
@@ -242,7 +312,10 @@ func (r *record) execute(ctx context.Context) {
 	if fi, err := stderr.Stat(); err == nil {
 		r.stderrFrom = fi.Size()
 	}
-	defer func() { r.lastStderr = studydir.LastLine(stderr.Name(), r.stderrFrom) }()
+	defer func() {
+		r.lastStderr = studydir.LastLine(stderr.Name(), r.stderrFrom)
+		r.stderrTail = stderrTail(stderr.Name(), r.stderrFrom)
+	}()
 
 	if ctx.Err() != nil {
 		r.stop = stopOf(ctx)
@@ -252,6 +325,9 @@ func (r *record) execute(ctx context.Context) {
 	cmd := newCommand(argv)
 	cmd.Dir = r.runDir
 	cmd.Env = environ(job.Env, job.Entry, r.runDir, job.StudyDir, configFile, metricsFile)
+	if job.Stage != nil {
+		cmd.Env = append(cmd.Env, "GRIDSTUDY_STAGE="+job.Stage.Name)
+	}
 	outW, outDone, err := tee(stdout, job.Stdout)
 	if err != nil {
 		r.fail("%v", err)
@@ -308,7 +384,7 @@ func (r *record) wait(ctx context.Context, cmd *exec.Cmd, pgid int) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var timeout <-chan time.Time
-	if d := r.job.Study.Run.Timeout; d > 0 {
+	if d := r.job.timeout(); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		timeout = t.C
@@ -331,7 +407,7 @@ func (r *record) wait(ctx context.Context, cmd *exec.Cmd, pgid int) {
 		r.stop = stopOf(ctx)
 	case <-timeout:
 		r.stop = &Stop{Status: shard.StatusTimeout, Signal: syscall.SIGTERM,
-			Reason: fmt.Sprintf("the run's timeout of %s passed", r.job.Study.Run.Timeout)}
+			Reason: fmt.Sprintf("the timeout of %s passed", r.job.timeout())}
 	}
 	syscall.Kill(-pgid, r.stop.Signal)
 	// A stopped (SIGSTOP) process would sleep through the signal; SLURM

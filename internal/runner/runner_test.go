@@ -364,3 +364,60 @@ func BenchmarkDirect(b *testing.B) {
 		}
 	}
 }
+
+// TestImageMetricsFailures: [metrics] paths are rendered for each run, and
+// a run whose image metrics cannot be computed fails with the reason, its
+// own metrics kept; a command that failed is not compared at all.
+func TestImageMetricsFailures(t *testing.T) {
+	fixture := func(name string) string {
+		p, err := filepath.Abs(filepath.Join("..", "metrics", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, command string
+		status        string
+		errText       []string // substrings of the error column; none: no error
+		psnr          any
+	}{
+		{"ok", "cp " + fixture("r48x80_recon.npy") + " out.npy", "ok", nil, 19.98964},
+		{"missing recon", "true", "failed", []string{"image metrics: ", "/out.npy", "no such file"}, nil},
+		{"bad npy", "echo junk > out.npy", "failed", []string{"image metrics: ", "out.npy", "npy"}, nil},
+		{"shape mismatch", "cp " + fixture("s64_recon.npy") + " out.npy", "failed", []string{"image metrics: ", "shape mismatch"}, nil},
+		{"complex recon", "cp " + fixture("c64x64_recon.npy") + " out.npy", "failed", []string{"image metrics: ", "complex"}, nil},
+		{"command failed", "exit 3", "failed", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, st, entries := newStudy(t, `
+name = "img"
+[run]
+command = '''echo '{"loss": 0.5}' >> "$GRIDSTUDY_METRICS"; `+tc.command+`'''
+[metrics]
+truth = "`+fixture("r48x80_truth.npy")+`"
+recon = "{{.RunDir}}/out.npy"
+`)
+			res := run(t, context.Background(), dir, st, entries[0], 0)
+			v, _ := readShard(t, res.Shard)
+			if res.Status != tc.status || v["status"] != tc.status {
+				t.Errorf("status %q, shard %v; want %q", res.Status, v["status"], tc.status)
+			}
+			errText, _ := v["error"].(string)
+			if len(tc.errText) == 0 && errText != "" {
+				t.Errorf("error = %q, want none", errText)
+			}
+			for _, s := range tc.errText {
+				if !strings.Contains(errText, s) || !strings.Contains(res.Error, s) {
+					t.Errorf("error = %q, want it to hold %q", errText, s)
+				}
+			}
+			if v["loss"] != 0.5 {
+				t.Errorf("loss = %v, want the command's own 0.5 kept", v["loss"])
+			}
+			if p, ok := v["psnr"].(float64); tc.psnr != nil && (!ok || math.Abs(p-tc.psnr.(float64)) > 1e-4) || tc.psnr == nil && v["psnr"] != nil {
+				t.Errorf("psnr = %v, want %v", v["psnr"], tc.psnr)
+			}
+		})
+	}
+}

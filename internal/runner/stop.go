@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/slurm"
 )
 
 // Stop says why a run must stop before its command is done. Cancel a run's
@@ -41,28 +42,38 @@ func stopOf(ctx context.Context) *Stop {
 	return &Stop{Status: shard.StatusCancelled, Signal: syscall.SIGTERM, Reason: "cancelled"}
 }
 
-// endMargin is how close to the job's end time a signal must come to count
-// as the time limit: SLURM sends --signal=B:USR1@120 up to 60 s early, and
-// SIGTERM at the limit itself.
-const endMargin = 200 * time.Second
+// termMargin is how close to the job's end time a SIGTERM must come to be
+// SLURM's own kill at the time limit: slurmctld kills at the end time or
+// up to 30 s after it (it checks limits every 30 s), never before; the
+// margin allows for clocks that differ between nodes.
+const termMargin = 30 * time.Second
+
+// warnSlack is how much earlier than its lead the warning signal may come:
+// sbatch's manual says up to 60 s (slurmctld's 30-s check), plus clock
+// differences between nodes.
+const warnSlack = 80 * time.Second
 
 // Classifier turns a signal received by `gridstudy exec` into a Stop. Its
 // zero value reads the real environment, clock and scontrol.
 //
 // SLURM does not say why it signals, so the status is a heuristic:
 //   - SIGINT is cancelled (a user's Ctrl-C).
-//   - SIGUSR1 is timeout: gridstudy's scripts ask SLURM for it 120 s before
+//   - SIGUSR1 is timeout: gridstudy's scripts ask SLURM for it Lead before
 //     the time limit. With PreemptParameters=send_user_signal SLURM also
 //     sends it on preemption, so a SIGUSR1 that comes when the job's end
-//     time is known and still far off is preempted.
-//   - SIGTERM within endMargin of the job's end time is timeout (SLURM's
-//     own kill at the limit). Otherwise it is scancel or preemption: SLURM
-//     preempts by setting the job's end time to now + GraceTime and sending
-//     SIGCONT and SIGTERM at once (https://slurm.schedmd.com/preempt.html).
-//     scontrol is asked once: JobState PREEMPTED, REQUEUED or
-//     REQUEUE_HOLD, or an EndTime pulled well before the end time the job
-//     started with (SLURM_JOB_END_TIME), is preempted; anything else,
-//     CANCELLED included, is cancelled.
+//     time is known and still far off (more than Lead + warnSlack) is
+//     preempted.
+//   - SIGTERM within termMargin of the job's end time is timeout (SLURM's
+//     own kill at the limit). Otherwise it is scancel, preemption or a
+//     requeue: SLURM preempts by setting the job's end time to now +
+//     GraceTime and sending SIGCONT and SIGTERM at once
+//     (https://slurm.schedmd.com/preempt.html), and `scontrol requeue`
+//     (or a preemption that requeues) sends SIGTERM after counting one
+//     more restart. scontrol is asked once: JobState PREEMPTED, REQUEUED
+//     or REQUEUE_HOLD, a restart count above the one the job started with
+//     (SLURM_RESTART_COUNT, unset on the first start), or an EndTime pulled
+//     before the end time the job started with (SLURM_JOB_END_TIME), is
+//     preempted; anything else, CANCELLED included, is cancelled.
 //
 // Outside SLURM (no SLURM_JOB_ID) every SIGTERM is cancelled.
 type Classifier struct {
@@ -71,6 +82,9 @@ type Classifier struct {
 	// Scontrol returns `scontrol show job -o ID` output; nil runs scontrol
 	// with a short timeout.
 	Scontrol func(jobID string) (string, error)
+	// Lead is how long before the time limit the scripts ask for SIGUSR1
+	// (study.Slurm.SignalLead); 0 means 2 minutes.
+	Lead time.Duration
 }
 
 // Classify returns the Stop for sig.
@@ -91,12 +105,16 @@ func (c Classifier) Classify(sig os.Signal) *Stop {
 	case syscall.SIGINT:
 		return &Stop{shard.StatusCancelled, s, name + " received: interrupted"}
 	case syscall.SIGUSR1:
-		if endKnown && end.Sub(t) > endMargin {
+		lead := c.Lead
+		if lead <= 0 {
+			lead = 2 * time.Minute
+		}
+		if endKnown && end.Sub(t) > lead+warnSlack {
 			return &Stop{shard.StatusPreempted, s, fmt.Sprintf("%s received %s before the job's end time: preempted", name, end.Sub(t).Round(time.Second))}
 		}
 		return &Stop{shard.StatusTimeout, s, name + " received: the job's time limit is near"}
 	}
-	if endKnown && end.Sub(t) <= endMargin {
+	if endKnown && end.Sub(t) <= termMargin {
 		return &Stop{shard.StatusTimeout, s, name + " received at the job's time limit"}
 	}
 	if jobID == "" {
@@ -115,12 +133,31 @@ func (c Classifier) Classify(sig os.Signal) *Stop {
 	case "PREEMPTED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED":
 		return &Stop{shard.StatusPreempted, s, fmt.Sprintf("%s received: job state %s", name, fields["JobState"])}
 	}
+	// A requeued job shows COMPLETING (not REQUEUED) while its batch
+	// shell gets SIGTERM; only its restart count has moved.
+	started, _ := strconv.Atoi(getenv("SLURM_RESTART_COUNT"))
+	if n, err := strconv.Atoi(fields["Restarts"]); err == nil && n > started {
+		return &Stop{shard.StatusPreempted, s, fmt.Sprintf("%s received: the job was requeued (restart %d); SLURM runs it again", name, n)}
+	}
 	if newEnd, err := time.ParseInLocation("2006-01-02T15:04:05", fields["EndTime"], time.Local); err == nil &&
-		endKnown && fields["JobState"] != "CANCELLED" && end.Sub(newEnd) > endMargin {
+		endKnown && fields["JobState"] != "CANCELLED" && end.Sub(newEnd) > termMargin {
 		return &Stop{shard.StatusPreempted, s, fmt.Sprintf("%s received: end time moved from %s to %s (preemption grace time)", name,
 			end.Format(time.DateTime), newEnd.Format(time.DateTime))}
 	}
 	return &Stop{shard.StatusCancelled, s, fmt.Sprintf("%s received: cancelled (job state %s)", name, fields["JobState"])}
+}
+
+// ClusterGrace is the grace a signalled command gets before SIGKILL in a
+// job whose environment (getenv) carries slurm.KillWaitEnv: two thirds of
+// KillWait, so that SLURM's own SIGKILL of the whole job, KillWait after
+// its SIGTERM, comes after the runner has killed the command and written
+// the shard. Without it, DefaultGrace.
+func ClusterGrace(getenv func(string) string) time.Duration {
+	sec, err := strconv.Atoi(getenv(slurm.KillWaitEnv))
+	if err != nil || sec <= 0 {
+		return DefaultGrace
+	}
+	return time.Duration(sec) * time.Second * 2 / 3
 }
 
 func unixEnv(v string) (time.Time, bool) {

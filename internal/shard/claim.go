@@ -56,8 +56,15 @@ type Claim struct {
 // shard still used up its number: its claim stays behind, unlocked.
 //
 // TakeClaim probes attempts 1, 2, … and takes the first with neither a shard
-// nor a claim: a few stat calls, never a listing of the shards folder.
+// nor a claim: a few stat calls. Then it makes sure that no multi-row file
+// (Folded) holds that attempt or a later one, else it takes the next number
+// above the highest folded attempt.
 func TakeClaim(studyDir, runID string) (*Claim, error) {
+	return takeClaim(studyDir, runID, 1)
+}
+
+// takeClaim is TakeClaim starting at attempt from.
+func takeClaim(studyDir, runID string, from int) (*Claim, error) {
 	dir := Dir(studyDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
@@ -78,7 +85,7 @@ func TakeClaim(studyDir, runID string) (*Claim, error) {
 		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
 	}
 	c := &Claim{lock: l}
-	for attempt := 1; ; attempt++ {
+	for attempt := from; ; attempt++ {
 		shardThere := exists(Path(studyDir, runID, attempt))
 		path := ClaimPath(studyDir, runID, attempt)
 		if shardThere {
@@ -99,7 +106,19 @@ func TakeClaim(studyDir, runID string) (*Claim, error) {
 	// renamed into place before their claim goes): try the next number.
 	if exists(Path(studyDir, runID, c.Attempt)) {
 		c.Release()
-		return TakeClaim(studyDir, runID)
+		return takeClaim(studyDir, runID, c.Attempt+1)
+	}
+	// Folded attempts have no one-row shard to find above. Looking only
+	// now, after the probe, catches a shard folded away meanwhile: it is
+	// removed only once the file it went into is in place.
+	rows, err := Folded(studyDir, runID)
+	if err != nil {
+		c.Release()
+		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
+	}
+	if m := MaxAttempt(rows); m >= c.Attempt {
+		c.Release()
+		return takeClaim(studyDir, runID, m+1)
 	}
 	for a := 1; a < c.Attempt; a++ {
 		p := ClaimPath(studyDir, runID, a)

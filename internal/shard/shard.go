@@ -100,6 +100,10 @@ type Entry struct {
 	RunID   string
 	Attempt int
 	History bool
+	// Multi is set for a multi-row file (a task shard or a part, see
+	// ParseMulti), whose rows say which runs and attempts it holds: its
+	// RunID is "" and its Attempt 0. Part is set for a part.
+	Multi, Part bool
 }
 
 // Scan lists the shard files of the study in studyDir, sorted by run id,
@@ -113,7 +117,8 @@ func Scan(studyDir string) ([]Entry, error) {
 }
 
 // List is Scan that also returns the claim files, from the same listing of
-// the folder: attempts that are running, or whose runner died.
+// the folder: attempts that are running, or whose runner died. Multi-row
+// files (Entry.Multi) come first, by name, run files before history files.
 func List(studyDir string) (shards, claims []Entry, err error) {
 	f, err := os.Open(Dir(studyDir))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -130,7 +135,9 @@ func List(studyDir string) (shards, claims []Entry, err error) {
 	shards = make([]Entry, 0, len(names))
 	for _, name := range names {
 		// The run id is a substring of the name: no copy per entry.
-		if id, attempt, history, ok := Parse(name); ok {
+		if history, part, ok := ParseMulti(name); ok {
+			shards = append(shards, Entry{Name: name, History: history, Multi: true, Part: part})
+		} else if id, attempt, history, ok := Parse(name); ok {
 			shards = append(shards, Entry{Name: name, RunID: id, Attempt: attempt, History: history})
 		} else if id, attempt, ok := parseClaim(name); ok {
 			claims = append(claims, Entry{Name: name, RunID: id, Attempt: attempt})
@@ -143,7 +150,10 @@ func List(studyDir string) (shards, claims []Entry, err error) {
 		if c := cmp.Compare(a.Attempt, b.Attempt); c != 0 {
 			return c
 		}
-		return cmpBool(a.History, b.History)
+		if c := cmpBool(a.History, b.History); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
 	return shards, claims, nil
 }
@@ -201,6 +211,10 @@ func RunColumns() table.Schema {
 		{Name: "error", Kind: table.String},
 		{Name: "bad_metric_lines", Kind: table.Int64},
 		{Name: "gridstudy_version", Kind: table.String},
+		// The last lines of what the attempt wrote to stderr (at most
+		// 10 lines, 1 KiB): the run's own account of a failure, there
+		// when [run] retain has removed stderr.log.
+		{Name: "stderr_tail", Kind: table.String},
 	}
 }
 
@@ -220,18 +234,32 @@ func HistoryColumns() table.Schema {
 // be read, or records no status, counts as a failed attempt: the run must
 // not look done, and resume --failed may retry it.
 func ReadStatus(path string) string {
-	r, err := table.Open(path)
-	if err != nil {
-		return StatusFailed
-	}
-	defer r.Close()
-	col := r.Schema().Index("status")
-	row, err := r.Read()
-	if col < 0 || err != nil && !errors.Is(err, io.EOF) || row == nil {
-		return StatusFailed
-	}
-	if s, ok := row[col].(string); ok && s != "" {
+	if s := readString(path, "status"); s != "" {
 		return s
 	}
 	return StatusFailed
+}
+
+// ReadError returns the error a run shard records: why its attempt did not
+// end ok, as the runner wrote it; "" when it records none or cannot be
+// read.
+func ReadError(path string) string {
+	return readString(path, "error")
+}
+
+// readString returns a string column of a run shard's one row, "" when
+// the shard cannot be read or the value is missing.
+func readString(path, column string) string {
+	r, err := table.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	col := r.Schema().Index(column)
+	row, err := r.Read()
+	if col < 0 || err != nil && !errors.Is(err, io.EOF) || row == nil {
+		return ""
+	}
+	s, _ := row[col].(string)
+	return s
 }

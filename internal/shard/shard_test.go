@@ -109,17 +109,21 @@ func TestScan(t *testing.T) {
 	touch(t, Dir(study),
 		"b.a1.parquet", "a.a10.parquet", "a.a2.history.parquet", "a.a2.parquet", "a.a9.parquet",
 		".b.a2.parquet.5x7.tmp", "notes.txt", "a.a0.parquet", "manifest.parquet",
+		"part-0001.parquet", "task-b-a1.history.parquet", "task-b-a1.parquet", "part-x.parquet",
 	)
 	got, err := Scan(study)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{"a.a2.parquet", "a", 2, false},
-		{"a.a2.history.parquet", "a", 2, true},
-		{"a.a9.parquet", "a", 9, false},
-		{"a.a10.parquet", "a", 10, false},
-		{"b.a1.parquet", "b", 1, false},
+		{Name: "part-0001.parquet", Multi: true, Part: true},
+		{Name: "task-b-a1.parquet", Multi: true},
+		{Name: "task-b-a1.history.parquet", History: true, Multi: true},
+		{Name: "a.a2.parquet", RunID: "a", Attempt: 2},
+		{Name: "a.a2.history.parquet", RunID: "a", Attempt: 2, History: true},
+		{Name: "a.a9.parquet", RunID: "a", Attempt: 9},
+		{Name: "a.a10.parquet", RunID: "a", Attempt: 10},
+		{Name: "b.a1.parquet", RunID: "b", Attempt: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Scan(%q) = %v, want %v", study, got, want)
@@ -158,7 +162,7 @@ func TestShardRoundTrip(t *testing.T) {
 	schema := append(RunColumns(), table.Column{Name: "nphotons", Kind: table.Double}, table.Column{Name: "psnr", Kind: table.Double})
 	row := []any{
 		"c1-t0", "c1", "pinn", int64(0), int64(42), int64(1), StatusFailed, nil, "SIGTERM",
-		0.0, 0.0, 12.5, nil, "node1", nil, nil, nil, start, start.Add(time.Second), "", int64(0), "v0.1.0",
+		0.0, 0.0, 12.5, nil, "node1", nil, nil, nil, start, start.Add(time.Second), "", int64(0), "v0.1.0", "it broke",
 		1e6, math.NaN(),
 	}
 	path := Path(study, "c1-t0", 1)

@@ -14,13 +14,23 @@ import (
 // nothing: array task ids run from 0 to 1000.
 const DefaultMaxArraySize = 1001
 
-// Limits are the cluster settings that shape array jobs.
+// KillWaitEnv names the environment variable through which submit hands
+// an array job the cluster's KillWait in seconds, read once per submit
+// from `scontrol show config`; the runner derives its grace from it.
+const KillWaitEnv = "GRIDSTUDY_KILL_WAIT"
+
+// Limits are the cluster settings that shape array jobs and how their
+// tasks are stopped.
 type Limits struct {
 	MaxArraySize  int // task ids must be below it
 	MaxArrayTasks int // tasks per array (SchedulerParameters=max_array_tasks); 0: no separate cap
+	// KillWait is the time between SLURM's SIGTERM and its SIGKILL of a
+	// job (scancel, time limit, requeue); 0 when the cluster did not say.
+	KillWait time.Duration
 }
 
-// ClusterLimits asks `scontrol show config` for the array limits. Without
+// ClusterLimits asks `scontrol show config` for the array limits and
+// KillWait. Without
 // scontrol (planning on a laptop), or when it fails, it returns SLURM's
 // defaults and false.
 func ClusterLimits(ctx context.Context) (Limits, bool) {
@@ -50,6 +60,11 @@ func parseLimits(out []byte) Limits {
 		case "MaxArraySize":
 			if n, err := strconv.Atoi(val); err == nil && n > 0 {
 				lim.MaxArraySize = n
+			}
+		case "KillWait":
+			// "30 sec"
+			if n, err := strconv.Atoi(strings.TrimSuffix(val, " sec")); err == nil && n > 0 {
+				lim.KillWait = time.Duration(n) * time.Second
 			}
 		case "SchedulerParameters":
 			for _, p := range strings.Split(val, ",") {

@@ -25,12 +25,21 @@ type Layout struct {
 // Span is the number of manifest indices one chunk covers.
 func (l Layout) Span() int { return l.ChunkTasks * max(l.RunsPerTask, 1) }
 
+// Stages is the layout of a stage's tasks: one stage task per array task,
+// in chunks of as many tasks as the runs' chunks.
+func (l Layout) Stages() Layout { return Layout{RunsPerTask: 1, ChunkTasks: l.ChunkTasks} }
+
 // Offset is the manifest index of task 0 of chunk k.
 func (l Layout) Offset(k int) int { return k * l.Span() }
 
 // ChunkName is the name of chunk k's script (without .sbatch) in the
 // journal and in slurm/.
 func ChunkName(k int) string { return fmt.Sprintf("array_%03d", k) }
+
+// StageChunkName is the name of chunk k's script of stage stage (without
+// .sbatch) in the journal and in slurm/. A stage's tasks are chunked like
+// runs, one task per array task.
+func StageChunkName(stage string, k int) string { return fmt.Sprintf("stage_%s_%03d", stage, k) }
 
 // ScriptPath is the path of the array script of the chunk named name in
 // the study directory studyDir.

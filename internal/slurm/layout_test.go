@@ -50,3 +50,15 @@ func TestReadLayout(t *testing.T) {
 		t.Fatal("ReadLayout of a zero runs_per_task: no error")
 	}
 }
+
+// A stage's tasks are chunked like the runs, one task per array task,
+// whatever the runs pack.
+func TestLayoutStages(t *testing.T) {
+	l := Layout{RunsPerTask: 3, ChunkTasks: 4}.Stages()
+	if k, task := l.Locate(9); k != 2 || task != 1 || l.Offset(2) != 8 {
+		t.Errorf("stage task 9: chunk %d task %d, offset %d; want chunk 2 task 1, offset 8", k, task, l.Offset(2))
+	}
+	if got := StageChunkName("sim", 2); got != "stage_sim_002" {
+		t.Errorf("StageChunkName = %q", got)
+	}
+}

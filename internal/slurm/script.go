@@ -31,6 +31,10 @@ type ScriptData struct {
 	StudyDir string // absolute
 	LogDir   string // absolute
 	Binary   string // absolute path of the study's copy of gridstudy
+	// Stage names the stage whose tasks the script runs; "" for runs. A
+	// stage script's exec line passes it as --stage, and its Chunk's
+	// Offset, First and Last are stage task indices.
+	Stage string
 }
 
 // ParseScript parses an sbatch template with gridstudy's functions, so

@@ -6,7 +6,9 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,6 +37,12 @@ type Run struct {
 	Result   int    `json:"result,omitempty"` // the attempt whose shard is the run's result
 	JobID    string `json:"job_id,omitempty"` // the queued task, when queued
 	Reason   string `json:"reason,omitempty"` // squeue's reason for a pending task
+	// Error is why a run that stands failed, cancelled, timeout or
+	// preempted ended so: its result shard's error (Explain fills it in).
+	Error string `json:"error,omitempty"`
+	// multi names the multi-row file that holds the result, when it is
+	// not in a one-row shard of its own.
+	multi string
 }
 
 // Report is the state of a whole study.
@@ -44,6 +52,15 @@ type Report struct {
 	// QueueErr says why squeue could not be asked; the states then come
 	// from the shards alone and queued runs look missing.
 	QueueErr error `json:"-"`
+	// StageQueue holds the queued tasks of the study's stage arrays, by
+	// stage name and task index, from the same squeue call as the runs'.
+	StageQueue map[string]map[int]slurm.Task `json:"-"`
+}
+
+// StageQueued says what the queue holds for task of stage: the Queue of
+// stage.Sources.
+func (r *Report) StageQueued(stage string, task int) lifecycle.Queued {
+	return lifecycle.Queued{State: r.StageQueue[stage][task].State}
 }
 
 // Gather reads the manifest, the latest shard of each run, the claims of
@@ -51,49 +68,89 @@ type Report struct {
 // state with lifecycle.Decide. It asks squeue once, for every job the
 // study's journal records.
 func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, error) {
-	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
-	if err != nil {
-		return nil, err
-	}
-	shards, claims, err := shard.List(dir)
-	if err != nil {
-		return nil, err
-	}
-	latest := map[string]int{} // run id -> latest attempt with a run shard
-	for _, s := range shards {
-		if !s.History && s.Attempt > latest[s.RunID] {
-			latest[s.RunID] = s.Attempt
+	// A shard folded away (by a packed task or collect --compact) between
+	// the listing and its reading is in another file by then: look again.
+	for try := 0; ; try++ {
+		rep, err := gather(ctx, dir, client)
+		if !errors.Is(err, errFolded) || try == 3 {
+			return rep, err
 		}
 	}
-	statuses := readStatuses(dir, latest)
+}
+
+// errFolded says that a shard listed a moment before has gone.
+var errFolded = errors.New("a shard went while status read it (folded into another file): ask again")
+
+func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, error) {
+	// The manifest is decoding work, the shards folder listing and
+	// statting: one goroutine each, so that status at a million runs
+	// takes the longer of the two, not their sum.
+	rep := &Report{Counts: map[string]int{}}
+	manifestDone := make(chan error, 1)
+	go func() {
+		// The run columns alone, a column at a time: rows of boxed
+		// values, each with a map of its parameters, took longer than
+		// all the rest of status at a million runs.
+		entries, err := manifest.ReadRuns(filepath.Join(dir, manifest.File))
+		rep.Runs = make([]Run, len(entries))
+		for i, e := range entries {
+			rep.Runs[i] = Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir}
+		}
+		manifestDone <- err
+	}()
+	shards, claims, err := shard.List(dir)
+	if err != nil {
+		<-manifestDone
+		return nil, err
+	}
+	// run id -> its latest attempt with a run shard, and that shard's status
+	latest := map[string]lifecycle.Attempt{}
+	for _, s := range shards {
+		if !s.History && !s.Multi && s.Attempt > latest[s.RunID].Number {
+			latest[s.RunID] = lifecycle.Attempt{Number: s.Attempt}
+		}
+	}
+	multi, err := readMulti(dir, shards, latest)
+	if err != nil {
+		<-manifestDone
+		return nil, err
+	}
+	if readStatuses(dir, latest) {
+		<-manifestDone
+		return nil, errFolded
+	}
 	// Claims of attempts newer than the latest shard: running, or died.
 	// Older claims cannot change the decision.
 	extra := map[string][]lifecycle.Attempt{}
 	for _, c := range claims {
-		if c.Attempt > latest[c.RunID] {
+		if c.Attempt > latest[c.RunID].Number {
 			live := lock.Held(filepath.Join(shard.Dir(dir), c.Name))
 			extra[c.RunID] = append(extra[c.RunID], lifecycle.Attempt{Number: c.Attempt, Live: live})
 		}
 	}
-
 	subs, err := slurm.OpenJournal(dir).Read()
 	if err != nil {
+		<-manifestDone
 		return nil, err
 	}
-	rep := &Report{Counts: map[string]int{}}
 	queued := map[int]slurm.Task{} // manifest index -> its queued task
 	if client != nil && len(subs) > 0 {
-		queued, rep.QueueErr = queuedRuns(ctx, client, subs)
+		queued, rep.StageQueue, rep.QueueErr = queuedRuns(ctx, client, subs)
 	}
-	for _, e := range entries {
-		attempts := extra[e.RunID]
-		if a := latest[e.RunID]; a > 0 {
-			attempts = append(attempts, lifecycle.Attempt{Number: a, Status: statuses[e.RunID]})
+	if err := <-manifestDone; err != nil {
+		return nil, err
+	}
+	var attempts []lifecycle.Attempt
+	for i := range rep.Runs {
+		r := &rep.Runs[i]
+		attempts = append(attempts[:0], extra[r.RunID]...)
+		if a, ok := latest[r.RunID]; ok {
+			attempts = append(attempts, a)
 		}
-		task, isQueued := queued[e.Index]
+		r.multi = multi[r.RunID]
+		task, isQueued := queued[r.Index]
 		d := lifecycle.Decide(attempts, lifecycle.Queued{State: task.State})
-		r := Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir,
-			State: d.State, Attempts: d.Attempts, Result: d.Result}
+		r.State, r.Attempts, r.Result = d.State, d.Attempts, d.Result
 		if isQueued && (d.State == lifecycle.Pending || d.State == lifecycle.Running) {
 			r.JobID = task.JobID
 			if d.State == lifecycle.Pending {
@@ -101,36 +158,63 @@ func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 			}
 		}
 		rep.Counts[r.State]++
-		rep.Runs = append(rep.Runs, r)
 	}
 	return rep, nil
 }
 
-// queuedRuns maps the study's queued array tasks to manifest indices.
-func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submission) (map[int]slurm.Task, error) {
-	byJob := map[string]slurm.Submission{}
-	var ids []string
-	for _, s := range subs {
-		if s.Kind == "array" {
-			byJob[s.JobID] = s
-			ids = append(ids, s.JobID)
+// Explain fills in the Error of each run that stands failed, cancelled,
+// timeout or preempted, from its result shard. It reads one shard per such
+// run, so only the verbs that show the reasons ask for them.
+func Explain(dir string, rep *Report) {
+	for i := range rep.Runs {
+		r := &rep.Runs[i]
+		switch r.State {
+		case shard.StatusFailed, shard.StatusCancelled, shard.StatusTimeout, shard.StatusPreempted:
+			switch {
+			case r.Result > 0 && r.multi != "":
+				r.Error = shard.ReadRowError(filepath.Join(shard.Dir(dir), r.multi), shard.Key{RunID: r.RunID, Attempt: r.Result})
+			case r.Result > 0:
+				r.Error = shard.ReadError(shard.Path(dir, r.RunID, r.Result))
+			}
 		}
 	}
-	tasks, err := client.Queue(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("ask squeue: %w", err)
+}
+
+// queuedRuns maps the study's queued array tasks to manifest indices, and
+// those of its stage arrays to stage task indices (array task id plus the
+// chunk's offset). A queue entry under a journaled id that another job now
+// holds (SLURM reuses ids) is not the study's: it is left out, so that its
+// runs are judged by their shards alone.
+func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submission) (map[int]slurm.Task, map[string]map[int]slurm.Task, error) {
+	var arrays []slurm.Submission
+	for _, s := range subs {
+		if s.Kind == "array" || s.Kind == "stage" {
+			arrays = append(arrays, s)
+		}
 	}
+	tasks, err := client.Queue(ctx, slurm.JobIDs(arrays))
+	if err != nil {
+		return nil, nil, fmt.Errorf("ask squeue: %w", err)
+	}
+	own, _ := slurm.Claim(arrays, tasks)
 	out := map[int]slurm.Task{}
-	for _, t := range tasks {
-		s, ok := byJob[t.ArrayJobID]
-		if !ok || t.TaskID < 0 {
+	stages := map[string]map[int]slurm.Task{}
+	for _, t := range own {
+		if t.TaskID < 0 {
 			continue
 		}
-		for _, i := range (slurm.Layout{RunsPerTask: s.RunsPerTask}).Indices(s.Offset, t.TaskID) {
-			out[i] = t
+		if t.Sub.Kind == "stage" {
+			if stages[t.Sub.Stage] == nil {
+				stages[t.Sub.Stage] = map[int]slurm.Task{}
+			}
+			stages[t.Sub.Stage][t.Sub.Offset+t.TaskID] = t.Task
+			continue
+		}
+		for _, i := range (slurm.Layout{RunsPerTask: t.Sub.RunsPerTask}).Indices(t.Sub.Offset, t.TaskID) {
+			out[i] = t.Task
 		}
 	}
-	return out, nil
+	return out, stages, nil
 }
 
 // cacheFile keeps the status of the shards already read, each under its
@@ -149,14 +233,51 @@ func cacheKey(name string, fi os.FileInfo) string {
 	return fmt.Sprintf("%s %d %d %d", name, ino, fi.Size(), fi.ModTime().UnixNano())
 }
 
-// readStatuses reads the status column of each run's latest shard, in
-// parallel, from the cache where it can.
-func readStatuses(dir string, latest map[string]int) map[string]string {
+// readMulti adds the attempts that the multi-row files among shards hold
+// to latest, with their status, where they are later than what latest
+// holds, and returns, for each run whose latest attempt is such a row, the
+// file's name. A (run, attempt) found twice (a fold killed between writing
+// a file and removing its sources) counts once. Multi-row files are few,
+// a hundred runs or more each, and read whole.
+func readMulti(dir string, shards []shard.Entry, latest map[string]lifecycle.Attempt) (map[string]string, error) {
+	where := map[string]string{}
+	for _, e := range shards {
+		if !e.Multi || e.History {
+			continue
+		}
+		rows, err := shard.ReadRows(filepath.Join(shard.Dir(dir), e.Name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errFolded
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", e.Name, err)
+		}
+		for _, r := range rows {
+			if r.Attempt > latest[r.RunID].Number {
+				latest[r.RunID] = lifecycle.Attempt{Number: r.Attempt, Status: r.Status}
+				where[r.RunID] = e.Name
+			}
+		}
+	}
+	return where, nil
+}
+
+// readStatuses fills in the Status of each run's latest attempt in latest
+// from its shard, read in parallel, or from the cache where it can. It
+// reports whether a shard had gone.
+func readStatuses(dir string, latest map[string]lifecycle.Attempt) (gone bool) {
 	cachePath := filepath.Join(shard.Dir(dir), cacheFile)
 	cache := loadCache(cachePath)
 	type job struct{ runID, name string }
+	// The jobs are listed before the workers start: they write to latest,
+	// which must not be ranged over meanwhile.
+	todo := make([]job, 0, len(latest))
+	for id, a := range latest {
+		if a.Status == "" { // not known from a multi-row file
+			todo = append(todo, job{id, shard.Name(id, a.Number, false)})
+		}
+	}
 	jobs := make(chan job)
-	out := make(map[string]string, len(latest))
 	fresh := make(map[string]string, len(latest))
 	read := 0
 	var mu sync.Mutex
@@ -168,7 +289,10 @@ func readStatuses(dir string, latest map[string]int) map[string]string {
 				fi, err := os.Lstat(path)
 				if err != nil {
 					mu.Lock()
-					out[j.runID] = shard.StatusFailed
+					gone = gone || errors.Is(err, fs.ErrNotExist)
+					a := latest[j.runID]
+					a.Status = shard.StatusFailed
+					latest[j.runID] = a
 					mu.Unlock()
 					continue
 				}
@@ -178,7 +302,9 @@ func readStatuses(dir string, latest map[string]int) map[string]string {
 					st = shard.ReadStatus(path)
 				}
 				mu.Lock()
-				out[j.runID] = st
+				a := latest[j.runID]
+				a.Status = st
+				latest[j.runID] = a
 				fresh[key] = st
 				if !hit {
 					read++
@@ -187,8 +313,8 @@ func readStatuses(dir string, latest map[string]int) map[string]string {
 			}
 		})
 	}
-	for id, a := range latest {
-		jobs <- job{id, shard.Name(id, a, false)}
+	for _, j := range todo {
+		jobs <- j
 	}
 	close(jobs)
 	wg.Wait()
@@ -197,7 +323,7 @@ func readStatuses(dir string, latest map[string]int) map[string]string {
 		// call reads the shards again, which is only slower.
 		_ = saveCache(cachePath, fresh)
 	}
-	return out
+	return gone
 }
 
 func loadCache(path string) map[string]string {

@@ -126,3 +126,86 @@ func BenchmarkGather100k(b *testing.B) {
 	}
 	b.ReportMetric(cold, "cold-s")
 }
+
+// TestExplain: runs that stand failed, cancelled, timeout or preempted get
+// the error of their result shard, the latest attempt's; others none.
+func TestExplain(t *testing.T) {
+	dir, ids := makeStudy(t, 5)
+	write := func(runID string, attempt int, status, errText string) {
+		t.Helper()
+		cols := shard.RunColumns()
+		row := make([]any, len(cols))
+		row[cols.Index("run_id")] = runID
+		row[cols.Index("attempt")] = int64(attempt)
+		row[cols.Index("status")] = status
+		row[cols.Index("started_at")] = time.Unix(0, 0)
+		row[cols.Index("error")] = errText
+		if err := table.WriteFile(shard.Path(dir, runID, attempt), cols, func(w *table.Writer) error { return w.Write(row) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(ids[0], 1, shard.StatusOK, "a note on an ok run")
+	write(ids[1], 1, shard.StatusFailed, "image metrics: boom")
+	write(ids[2], 1, shard.StatusFailed, "old")
+	write(ids[2], 2, shard.StatusTimeout, "the run's timeout of 1s passed")
+	if err := os.WriteFile(shard.Path(dir, ids[3], 1), []byte("not parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Gather(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Explain(dir, rep)
+	want := []string{"", "image metrics: boom", "the run's timeout of 1s passed", "", ""}
+	for i, r := range rep.Runs {
+		if r.Error != want[i] {
+			t.Errorf("run %d (%s) error = %q, want %q", i, r.State, r.Error, want[i])
+		}
+	}
+}
+
+// Attempts folded into task shards and parts count as those in one-row
+// shards do, an attempt found twice counts once, and Explain reads a
+// failed run's error from the file that holds its result.
+func TestGatherFolded(t *testing.T) {
+	dir, ids := makeStudy(t, 5)
+	writeShard(t, dir, ids[0], 1, shard.StatusOK)
+	cols := shard.RunColumns()
+	row := make([]any, len(cols))
+	row[cols.Index("run_id")], row[cols.Index("attempt")], row[cols.Index("status")] = ids[1], int64(1), shard.StatusFailed
+	row[cols.Index("error")] = "boom"
+	if err := table.WriteFile(shard.Path(dir, ids[1], 1), cols, func(w *table.Writer) error { return w.Write(row) }); err != nil {
+		t.Fatal(err)
+	}
+	writeShard(t, dir, ids[2], 1, shard.StatusOK)
+	writeShard(t, dir, ids[3], 1, shard.StatusFailed)
+	if _, err := shard.FoldTask(dir, []shard.Key{{RunID: ids[0], Attempt: 1}, {RunID: ids[1], Attempt: 1}, {RunID: ids[2], Attempt: 1}, {RunID: ids[3], Attempt: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	writeShard(t, dir, ids[2], 2, shard.StatusFailed) // a forced re-run that failed
+	writeShard(t, dir, ids[3], 1, shard.StatusFailed) // left twice by a fold killed midway
+	want := []struct {
+		state    string
+		attempts int
+	}{{shard.StatusOK, 1}, {shard.StatusFailed, 1}, {shard.StatusFailed, 2}, {shard.StatusFailed, 1}, {lifecycle.Missing, 0}}
+	check := func(when string) {
+		rep, err := Gather(context.Background(), dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Explain(dir, rep)
+		for i, r := range rep.Runs {
+			if r.State != want[i].state || r.Attempts != want[i].attempts {
+				t.Errorf("%s: run %d is %s after %d attempts, want %s after %d", when, i, r.State, r.Attempts, want[i].state, want[i].attempts)
+			}
+		}
+		if rep.Runs[1].Error != "boom" {
+			t.Errorf("%s: run 1's error %q, want the one its folded row records", when, rep.Runs[1].Error)
+		}
+	}
+	check("task shard")
+	if _, err := shard.Compact(dir); err != nil {
+		t.Fatal(err)
+	}
+	check("compacted")
+}

@@ -26,7 +26,7 @@ func (st *Study) Encode(w io.Writer, version string) error {
 	if source == "" {
 		source = "flags"
 	}
-	section(&b, "gridstudy", map[string]any{"version": version, "source": source})
+	section(&b, "gridstudy", map[string]any{"version": version, "source": source, "study_file_dir": st.FileDir})
 	run := map[string]any{}
 	if st.Run.Command != "" {
 		run["command"] = st.Run.Command
@@ -40,6 +40,12 @@ func (st *Study) Encode(w io.Writer, version string) error {
 	if st.Run.Timeout > 0 {
 		run["timeout"] = st.Run.Timeout.String()
 	}
+	if st.Run.Retain != "" {
+		run["retain"] = st.Run.Retain
+	}
+	if len(st.Run.Keep) > 0 {
+		run["keep"] = st.Run.Keep
+	}
 	section(&b, "run", run)
 	for _, p := range st.Params {
 		section(&b, "params."+joinKey(p.Name), paramTable(p))
@@ -50,7 +56,11 @@ func (st *Study) Encode(w io.Writer, version string) error {
 	}
 	section(&b, "fixed", fixed)
 	for _, m := range st.Models {
-		fmt.Fprintf(&b, "[models.%s]\n\n", joinKey(m.Name))
+		if t := modelCommandTable(m); len(t) > 0 {
+			section(&b, "models."+joinKey(m.Name), t)
+		} else {
+			fmt.Fprintf(&b, "[models.%s]\n\n", joinKey(m.Name))
+		}
 		ov := map[string]any{}
 		for _, s := range m.Overrides {
 			ov[s.Name] = s.Value
@@ -62,9 +72,17 @@ func (st *Study) Encode(w io.Writer, version string) error {
 	}
 	section(&b, "slurm", st.Slurm)
 	section(&b, "local", st.Local)
-	section(&b, "collect", st.Collect)
+	// Each [collect.metrics.NAME] gets its own header: the encoder would
+	// write it as [metrics.NAME], the image metrics' table.
+	judge := st.Collect
+	judge.Metrics = nil
+	section(&b, "collect", judge)
+	for _, name := range st.Collect.metricNames() {
+		section(&b, "collect.metrics."+joinKey(name), st.Collect.Metrics[name])
+	}
 	section(&b, "plots", st.Plots)
 	section(&b, "metrics", st.Metrics)
+	st.encodeStages(&b)
 	_, err := w.Write(b.Bytes())
 	return err
 }

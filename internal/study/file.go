@@ -19,6 +19,12 @@ type file struct {
 	Plots       Plots                `toml:"plots"`
 	Metrics     Metrics              `toml:"metrics"`
 	Gridstudy   map[string]any       `toml:"gridstudy"`
+	Stages      map[string]stageFile `toml:"stages"`
+	Provenance  map[string]any       `toml:"provenance"`
+
+	// stageOrder and provOrder list [stages] and [provenance] names in
+	// file order (the decoder's maps lose it).
+	stageOrder, provOrder []string
 }
 
 type runFile struct {
@@ -26,6 +32,8 @@ type runFile struct {
 	Args       []string `toml:"args"`
 	BaseConfig string   `toml:"base_config"`
 	Timeout    string   `toml:"timeout"`
+	Retain     string   `toml:"retain"`
+	Keep       []string `toml:"keep"`
 }
 
 type paramFile struct {
@@ -43,6 +51,8 @@ type rangeFile struct {
 }
 
 type modelFile struct {
+	Command   string               `toml:"command"`
+	Args      []string             `toml:"args"`
 	Overrides map[string]any       `toml:"overrides"`
 	Params    map[string]paramFile `toml:"params"`
 }
@@ -57,19 +67,22 @@ var (
 	paramKeys = keyTree{"values": {}, "range": rangeKeys, "scale": {}}
 	studyKeys = keyTree{
 		"name": {}, "trials": {}, "seed": {}, "constraints": {}, "zip": {},
-		"run":    {"command": {}, "args": {}, "base_config": {}, "timeout": {}},
-		"params": {"*": paramKeys},
-		"fixed":  nil,
-		"models": {"*": {"overrides": nil, "params": {"*": paramKeys}}},
+		"run":        {"command": {}, "args": {}, "base_config": {}, "timeout": {}, "retain": {}, "keep": {}},
+		"params":     {"*": paramKeys},
+		"fixed":      nil,
+		"models":     {"*": {"command": {}, "args": {}, "overrides": nil, "params": {"*": paramKeys}}},
+		"stages":     {"*": stageKeys},
+		"provenance": {"*": {}},
 		"slurm": {
 			"partition": {}, "account": {}, "qos": {}, "time": {}, "gpus": {}, "gpu_type": {},
 			"gpus_per_task": {}, "cpus_per_task": {}, "mem": {}, "max_concurrent": {},
-			"runs_per_task": {}, "setup": {}, "extra": {}, "template": {}, "constraint": {},
+			"runs_per_task": {}, "runs_at_once": {}, "setup": {}, "extra": {}, "template": {}, "constraint": {},
 			"requeue": {}, "max_array_size": {}, "max_queued": {}, "job_name": {},
+			"signal_before": {},
 		},
 		"local":     {"workers": {}, "gpus": {}, "gpu_per_run": {}, "mem_per_run": {}, "max_attempts": {}},
-		"collect":   {"maximize": {}, "minimize": {}},
-		"plots":     {"heatmaps": {}, "formats": {}, "width": {}},
+		"collect":   {"maximize": {}, "minimize": {}, "metrics": {"*": metricDeclKeys}},
+		"plots":     {"heatmaps": {}, "formats": {}, "width": {}, "metrics": {}, "kinds": {}, "pareto": {}},
 		"metrics":   {"truth": {}, "recon": {}, "convention": {}},
 		"gridstudy": nil,
 	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -55,7 +54,7 @@ func Parse(name, src, baseDir string, ov Overrides) (*Study, error) {
 	return parse(name, src, baseDir, ov)
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var lineRE = lazyRE(`line (\d+)`)
 
 func parse(name, src, baseDir string, ov Overrides) (st *Study, err error) {
 	defer func() {
@@ -75,13 +74,19 @@ func parse(name, src, baseDir string, ov Overrides) (st *Study, err error) {
 			return nil, &InvalidError{File: name, Problems: []Problem{{Line: pe.Position.Line, Key: pe.LastKey, Msg: msg}}}
 		}
 		p := Problem{Msg: strings.TrimPrefix(err.Error(), "toml: ")}
-		if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := lineRE().FindStringSubmatch(err.Error()); m != nil {
 			fmt.Sscan(m[1], &p.Line)
 		}
 		return nil, &InvalidError{File: name, Problems: []Problem{p}}
 	}
 	checkKeys(ps, md.Keys())
+	if md.IsDefined("slurm", "runs_at_once") && f.Slurm.RunsAtOnce == 0 {
+		// 0 is also the unset value: only the metadata tells them apart.
+		ps.add("slurm.runs_at_once", "0: give at least 1 run at once")
+	}
 	paramOrder, modelOrder, modelParamOrder := orders(md.Keys())
+	f.stageOrder, f.provOrder = stageOrder(md.Keys())
+	f.Collect.order = metricDeclOrder(md.Keys())
 	applyFlags(ps, &f, ov, &paramOrder, &modelOrder)
 	if name != "flags" && f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
@@ -275,7 +280,7 @@ func resolve(ps *problems, f *file, baseDir string, paramOrder, modelOrder []str
 			continue
 		}
 		mf := f.Models[mname]
-		m := &Model{Name: mname, Overrides: settings(mf.Overrides)}
+		m := &Model{Name: mname, Command: mf.Command, Args: mf.Args, Overrides: settings(mf.Overrides)}
 		for _, pname := range modelParamOrder[mname] {
 			pkey := key + ".params." + joinKey(pname)
 			if where, ok := seen[pname]; ok && where == "params" {
@@ -309,7 +314,10 @@ func resolve(ps *problems, f *file, baseDir string, paramOrder, modelOrder []str
 	checkNesting(ps, st)
 	checkZip(ps, st)
 	compileConstraints(ps, st)
+	// Stages first: the run command may name their folders.
+	resolveStages(ps, st, f, baseDir)
 	resolveRun(ps, st, &f.Run, baseDir)
+	resolveMetrics(ps, st, baseDir)
 	checkSlurm(ps, &st.Slurm, baseDir)
 	checkLocal(ps, &st.Local)
 	checkCollect(ps, st)
@@ -490,14 +498,9 @@ func resolveRun(ps *problems, st *Study, rf *runFile, baseDir string) {
 		}
 		st.Run.Timeout = d
 	}
+	resolveRetain(ps, st, rf)
 	if rf.BaseConfig != "" {
-		p := rf.BaseConfig
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(baseDir, p)
-		}
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
+		p := resolvePath(baseDir, rf.BaseConfig)
 		if _, err := runconfig.Read(p); err != nil {
 			ps.add("run.base_config", "%v", err)
 		}
@@ -509,7 +512,10 @@ func resolveRun(ps *problems, st *Study, rf *runFile, baseDir string) {
 // to check a command template before any run exists.
 func SampleData(st *Study) command.Data {
 	d := command.Data{Params: map[string]any{}, Trial: 1, Seed: 1, RunID: "sample", CellID: "sample",
-		RunDir: "/run", StudyDir: "/study", ConfigFile: "/run/config"}
+		RunDir: "/run", StudyDir: "/study", ConfigFile: "/run/config", StudyFileDir: st.FileDir, Stages: map[string]string{}}
+	for _, s := range st.StagesBefore(nil, -1) {
+		d.Stages[s.Name] = "/study/stages/" + s.Name + "/sample"
+	}
 	if len(st.Models) > 0 {
 		d.Model = st.Models[0].Name
 	}
@@ -522,7 +528,7 @@ func SampleData(st *Study) command.Data {
 	return d
 }
 
-var slurmTimeRE = regexp.MustCompile(`^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$`)
+var slurmTimeRE = lazyRE(`^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$`)
 
 // ParseDuration reads a Go duration ("2h30m") or a SLURM time ("02:00:00",
 // "1-12:00:00", "90" minutes).
@@ -533,7 +539,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		return d, nil
 	}
-	m := slurmTimeRE.FindStringSubmatch(s)
+	m := slurmTimeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("cannot read duration %q: use 2h30m or SLURM's [D-]HH:MM:SS", s)
 	}
@@ -564,32 +570,45 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 var (
-	memRE       = regexp.MustCompile(`^[0-9]+[KMGT]?B?$`)
-	directiveRE = regexp.MustCompile(`^[A-Za-z0-9_.,:+=@/%|&!()\[\]*-]*$`)
+	memRE       = lazyRE(`^[0-9]+[KMGT]?B?$`)
+	directiveRE = lazyRE(`^[A-Za-z0-9_.,:+=@/%|&!()\[\]*-]*$`)
 )
 
 func checkSlurm(ps *problems, s *Slurm, baseDir string) {
 	for _, f := range []struct{ key, v string }{{"partition", s.Partition}, {"account", s.Account}, {"qos", s.QOS},
 		{"gpu_type", s.GPUType}, {"constraint", s.Constraint}, {"job_name", s.JobName}} {
-		if !directiveRE.MatchString(f.v) {
+		if !directiveRE().MatchString(f.v) {
 			ps.add("slurm."+f.key, "%q has characters SLURM does not take in this field (spaces, quotes, newlines)", f.v)
 		}
 	}
-	if s.Time != "" {
-		if _, err := ParseDuration(s.Time); err != nil {
-			ps.add("slurm.time", "%v", err)
+	limit, limitErr := ParseDuration(s.Time)
+	if s.Time != "" && limitErr != nil {
+		ps.add("slurm.time", "%v", limitErr)
+	}
+	if s.SignalBefore != "" {
+		d, err := ParseDuration(s.SignalBefore)
+		switch {
+		case err != nil:
+			ps.add("slurm.signal_before", "%v", err)
+		case d%time.Second != 0 || d > maxSignalLead:
+			ps.add("slurm.signal_before", "%q: sbatch --signal takes whole seconds from 1 to %d", s.SignalBefore, int(maxSignalLead.Seconds()))
+		case s.Time != "" && limitErr == nil && d >= limit:
+			ps.add("slurm.signal_before", "%q is not below the time limit %q: the warning would come before the job starts", s.SignalBefore, s.Time)
 		}
+	}
+	if s.MaxQueued == 1 {
+		ps.add("slurm.max_queued", "1 leaves no room for an array task beside the feeder job that submits the next batch: give at least 2")
 	}
 	for _, f := range []struct {
 		key string
 		v   int64
 	}{{"gpus", s.GPUs}, {"cpus_per_task", s.CPUsPerTask}, {"max_concurrent", s.MaxConcurrent},
-		{"runs_per_task", s.RunsPerTask}, {"max_array_size", s.MaxArraySize}, {"max_queued", s.MaxQueued}} {
+		{"runs_per_task", s.RunsPerTask}, {"runs_at_once", s.RunsAtOnce}, {"max_array_size", s.MaxArraySize}, {"max_queued", s.MaxQueued}} {
 		if f.v < 0 {
 			ps.add("slurm."+f.key, "%d is negative", f.v)
 		}
 	}
-	if s.Mem != "" && !memRE.MatchString(s.Mem) {
+	if s.Mem != "" && !memRE().MatchString(s.Mem) {
 		ps.add("slurm.mem", "%q: want a size such as 32G or 4000M", s.Mem)
 	}
 	for i, line := range s.Setup {
@@ -619,7 +638,7 @@ func checkLocal(ps *problems, l *Local) {
 	if l.GPUPerRun < 0 {
 		ps.add("local.gpu_per_run", "%g is negative", l.GPUPerRun)
 	}
-	if l.MemPerRun != "" && !memRE.MatchString(l.MemPerRun) {
+	if l.MemPerRun != "" && !memRE().MatchString(l.MemPerRun) {
 		ps.add("local.mem_per_run", "%q: want a size such as 8G", l.MemPerRun)
 	}
 	if l.MaxAttempts < 0 {
@@ -639,31 +658,7 @@ func checkLocal(ps *problems, l *Local) {
 }
 
 func checkCollect(ps *problems, st *Study) {
-	max := map[string]bool{}
-	for _, m := range st.Collect.Maximize {
-		max[m] = true
-	}
-	for _, m := range st.Collect.Minimize {
-		if max[m] {
-			ps.add("collect.minimize", "metric %q is both maximised and minimised", m)
-		}
-	}
-	for i, pair := range st.Plots.Heatmaps {
-		if len(pair) != 2 {
-			ps.add("plots.heatmaps", "entry %d: want a pair of parameters, got %d names", i+1, len(pair))
-			continue
-		}
-		for _, n := range pair {
-			if findParam(st, n) == nil {
-				ps.add("plots.heatmaps", "entry %d names unknown parameter %q", i+1, n)
-			}
-		}
-	}
-	for _, f := range st.Plots.Formats {
-		if f != "png" && f != "pdf" && f != "svg" {
-			ps.add("plots.formats", "format %q: want png, pdf or svg", f)
-		}
-	}
+	checkCollectPlots(ps, st)
 	if c := st.Metrics.Convention; c != "" && c != "standard" && c != "ptychopinn" {
 		ps.add("metrics.convention", "%q: want \"standard\" or \"ptychopinn\"", c)
 	}

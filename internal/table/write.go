@@ -41,7 +41,7 @@ var codec = &zstd.Codec{Level: zstd.SpeedFastest}
 type Writer struct {
 	schema Schema
 	leaf   []int // leaf[i] is the file column of schema[i]
-	pw     *parquet.Writer
+	pw     *parquet.GenericWriter[any]
 	// Rows are written a column at a time, straight to the column writers of
 	// one row group: much faster than parquet-go's WriteRows, which splits
 	// rows back into columns and copies them.
@@ -65,7 +65,7 @@ func NewWriter(w io.Writer, s Schema) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw := parquet.NewWriter(w, ps,
+	pw := parquet.NewGenericWriter[any](w, ps,
 		parquet.Compression(codec),
 		parquet.DataPageVersion(1),
 		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.Plain),

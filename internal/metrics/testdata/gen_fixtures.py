@@ -15,8 +15,10 @@ and need no Python. Expected values come from:
   * tf_ms_ssim below: a numpy transcription of TensorFlow's
     tf.image.ssim_multiscale (float64 instead of TF's float32);
   * ptychopinn_* below: a numpy transcription of the formulas in PtychoPINN's
-    ptycho/evaluation.py (eval_reconstruction, ms_ssim, frc50, psnr via cv2)
-    and ptycho/FRC/fourier_ring_corr.py, computed in float64 throughout.
+    ptycho/evaluation.py (eval_reconstruction, ms_ssim, frc_cutoffs with
+    _first_below_threshold_interpolated as of hoidn/PtychoPINN 712c23f,
+    psnr via cv2) and ptycho/FRC/fourier_ring_corr.py, computed in float64
+    throughout.
 
 Float32 fixtures are up-cast to float64 before computing expected values,
 because the Go package computes in float64 after reading them.
@@ -128,10 +130,10 @@ def crossing(curve, thresh, n):
     return (len(d) - 1) / n
 
 
-def standard_frc50(a, b):
+def standard_frc_cutoffs(a, b):
     curve, counts, n = standard_frc(a, b)
     halfbit = (0.2071 + 1.9102 / np.sqrt(counts)) / (1.2071 + 0.9102 / np.sqrt(counts))
-    return crossing(curve, 0.5, n), crossing(curve, halfbit, n)
+    return crossing(curve, 0.5, n), crossing(curve, 1.0 / 7.0, n), crossing(curve, halfbit, n)
 
 
 # ---------------------------------------------------------------- standard metrics
@@ -158,7 +160,7 @@ def standard_real(truth, recon, data_range=None, ssim_range=None):
             sigma=1.5, use_sample_covariance=False)),
     }
     out["ms_ssim"], out["ms_ssim_scales"] = tf_ms_ssim(truth, recon, r)
-    out["frc50"], out["frc_halfbit"] = standard_frc50(truth, recon)
+    out["frc50"], out["frc1over7"], out["frc_halfbit"] = standard_frc_cutoffs(truth, recon)
     out["data_range"] = r
     return out
 
@@ -233,12 +235,46 @@ def pp_fsc(t, p):
         return np.abs(c) / np.sqrt(np.abs(c1 * c2))
 
 
-def pp_frc50(t, p):
+def first_below_threshold_interpolated(curve, threshold):
+    # PtychoPINN's _first_below_threshold_interpolated, as it is.
+    vals = np.asarray(curve, dtype=np.float64)
+    if vals.size == 0:
+        return np.nan
+    finite = np.isfinite(vals)
+    if not finite.any():
+        return np.nan
+    below = np.where(finite & (vals < float(threshold)))[0]
+    if below.size == 0:
+        return float(len(vals))
+    i = int(below[0])
+    if i == 0:
+        return 0.0
+    j = i - 1
+    y0 = float(vals[j])
+    y1 = float(vals[i])
+    if (not np.isfinite(y0)) or (not np.isfinite(y1)):
+        return float(i)
+    denom = y1 - y0
+    if np.isclose(denom, 0.0):
+        return float(i)
+    x = float(j) + (float(threshold) - y0) / denom
+    if not np.isfinite(x):
+        return float(i)
+    return float(np.clip(x, float(j), float(i)))
+
+
+def pp_frc_cutoffs(t, p):
+    # frc_cutoffs: (frc50, frc1over7), NaN for an all-zero truth.
     if np.max(t) == np.min(t) == 0:
-        return float("nan")
+        return float("nan"), float("nan")
     fsc = pp_fsc(t, p)
-    below = np.where(fsc < 0.5)[0]
-    return float(below[0]) if len(below) else float(len(fsc))
+    return (first_below_threshold_interpolated(fsc, 0.5),
+            first_below_threshold_interpolated(fsc, 1.0 / 7.0))
+
+
+def pp_frc(t, p):
+    frc50, frc1over7 = pp_frc_cutoffs(t, p)
+    return {"frc50": frc50, "frc1over7": frc1over7}
 
 
 def ptychopinn_amp(at, ap):
@@ -249,7 +285,7 @@ def ptychopinn_amp(at, ap):
         "psnr": pp_psnr(at, ap),
         "ssim": float(structural_similarity(at, ap, data_range=float(at.max() - at.min()))),
         "ms_ssim": pp_ms_ssim(at, ap, sigma=1.0),
-        "frc50": pp_frc50(at, ap),
+        **pp_frc(at, ap),
     }
 
 
@@ -262,7 +298,7 @@ def ptychopinn_phase(pt, pp):
         "psnr": pp_psnr(pt, pp),
         "ssim": float(structural_similarity(ts, ps, data_range=1.0)),
         "ms_ssim": pp_ms_ssim(ts, ps),
-        "frc50": pp_frc50(pt, pp),
+        **pp_frc(pt, pp),
     }
 
 

@@ -1,0 +1,236 @@
+package shard
+
+import (
+	"cmp"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gridstudy/gridstudy/internal/table"
+)
+
+func TestParseMulti(t *testing.T) {
+	tests := []struct {
+		name                string
+		history, part, ok   bool
+		parsesAsRunShardToo bool
+	}{
+		{"part-0001.parquet", false, true, true, false},
+		{"part-12345.history.parquet", true, true, true, false},
+		{"task-c1a2_t1-a3.parquet", false, false, true, false},
+		{"task-c1a2_t1-a3.history.parquet", true, false, true, false},
+		// A stage named "task" has shards such as task-<key>.a1.parquet:
+		// a run shard, not a task shard.
+		{"task-0123abcd.a1.parquet", false, false, false, true},
+		{"part-x.parquet", false, false, false, false},
+		{"part-.parquet", false, false, false, false},
+		{"task-.parquet", false, false, false, false},
+		{"part-0001.parquet.tmp", false, false, false, false},
+		{"c1a2_t1.a1.parquet", false, false, false, true},
+	}
+	for _, tt := range tests {
+		history, part, ok := ParseMulti(tt.name)
+		if history != tt.history || part != tt.part || ok != tt.ok {
+			t.Errorf("ParseMulti(%q) = %v, %v, %v; want %v, %v, %v", tt.name, history, part, ok, tt.history, tt.part, tt.ok)
+		}
+		if _, _, _, ok := Parse(tt.name); ok != tt.parsesAsRunShardToo {
+			t.Errorf("Parse(%q) ok = %v, want %v", tt.name, ok, tt.parsesAsRunShardToo)
+		}
+	}
+	for _, name := range []string{TaskName(Key{"c1_t1", 2}, false), TaskName(Key{"c1_t1", 2}, true), PartName(7, false), PartName(7, true)} {
+		if _, _, ok := ParseMulti(name); !ok {
+			t.Errorf("ParseMulti(%q) does not take a name that gridstudy writes", name)
+		}
+	}
+}
+
+// writeRun writes the one-row shard of an attempt, with a metric of the
+// given value (a float64 or a string: its column's type follows), and a
+// history shard of one line.
+func writeRun(t *testing.T, study string, k Key, status string, metric any) {
+	t.Helper()
+	if err := os.MkdirAll(Dir(study), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kind := table.Double
+	if _, ok := metric.(string); ok {
+		kind = table.String
+	}
+	schema := table.Schema{{Name: "run_id", Kind: table.String}, {Name: "cell_id", Kind: table.String},
+		{Name: "attempt", Kind: table.Int64}, {Name: "status", Kind: table.String}, {Name: "m", Kind: kind}}
+	err := table.WriteFile(Path(study, k.RunID, k.Attempt), schema, func(w *table.Writer) error {
+		return w.Write([]any{k.RunID, "c", int64(k.Attempt), status, metric})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = table.WriteFile(HistoryPath(study, k.RunID, k.Attempt), HistoryColumns(), func(w *table.Writer) error {
+		return w.Write([]any{k.RunID, int64(k.Attempt), "loss", 0.5})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func names(t *testing.T, study string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(Dir(study))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestFoldTask(t *testing.T) {
+	study := t.TempDir()
+	keys := []Key{{"a", 1}, {"b", 2}, {"c", 1}}
+	for i, k := range keys {
+		writeRun(t, study, k, StatusOK, float64(i))
+	}
+	writeRun(t, study, Key{"b", 1}, StatusFailed, 9.0) // an earlier task's attempt: not this task's
+	// This process lists the multi-row files now, and again only once a
+	// fold has marked that it removes what it folded.
+	if rows, err := Folded(study, "b"); err != nil || len(rows) != 0 {
+		t.Fatalf("Folded(b) before the fold = %v, %v", rows, err)
+	}
+	paths, err := FoldTask(study, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".folds", "b.a1.history.parquet", "b.a1.parquet", "task-a-a1.history.parquet", "task-a-a1.parquet"}
+	if got := names(t, study); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the fold the shards folder holds %v, want %v", got, want)
+	}
+	if len(paths) != 1 || filepath.Base(paths[0]) != "task-a-a1.parquet" {
+		t.Errorf("FoldTask returned %v", paths)
+	}
+	rows, err := ReadRows(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows := []Row{{Key{"a", 1}, StatusOK}, {Key{"b", 2}, StatusOK}, {Key{"c", 1}, StatusOK}}
+	if !reflect.DeepEqual(rows, wantRows) {
+		t.Errorf("task shard rows %v, want %v", rows, wantRows)
+	}
+	s, hist, err := table.ReadFile(filepath.Join(Dir(study), "task-a-a1.history.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 || s.Index("attempt") < 0 || hist[1][s.Index("attempt")] != int64(2) || hist[1][s.Index("run_id")] != "b" {
+		t.Errorf("task history %v %v: want a line per run, with its attempt", s, hist)
+	}
+	got, err := Folded(study, "b")
+	if err != nil || !reflect.DeepEqual(got, []Row{{Key{"b", 2}, StatusOK}}) {
+		t.Errorf("Folded(b) = %v, %v", got, err)
+	}
+}
+
+// A metric that is a number in one run and a string in another cannot
+// share a column: the fold writes a task shard for each kind.
+func TestFoldTaskTypeClash(t *testing.T) {
+	study := t.TempDir()
+	writeRun(t, study, Key{"a", 1}, StatusOK, 1.0)
+	writeRun(t, study, Key{"b", 1}, StatusOK, "high")
+	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
+	paths, err := FoldTask(study, []Key{{"a", 1}, {"b", 1}, {"c", 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || filepath.Base(paths[0]) != "task-a-a1.parquet" || filepath.Base(paths[1]) != "task-b-a1.parquet" {
+		t.Fatalf("paths %v, want task-a-a1 (a, c) and task-b-a1 (b)", paths)
+	}
+	rows, err := ReadRows(paths[0])
+	if err != nil || len(rows) != 2 || rows[1].RunID != "c" {
+		t.Errorf("first task shard %v, %v: want a and c", rows, err)
+	}
+}
+
+// A folded attempt has no one-row shard, yet its number is taken: the next
+// claim of the run gets the number after it.
+func TestClaimAfterFold(t *testing.T) {
+	study := t.TempDir()
+	writeRun(t, study, Key{"a", 1}, StatusFailed, 1.0)
+	writeRun(t, study, Key{"a", 2}, StatusFailed, 1.0)
+	writeRun(t, study, Key{"b", 1}, StatusOK, 1.0)
+	if _, err := FoldTask(study, []Key{{"a", 2}, {"b", 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compact(study); err != nil {
+		t.Fatal(err)
+	}
+	c, err := TakeClaim(study, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if c.Attempt != 3 {
+		t.Errorf("claim of a after attempts 1 and 2 were folded: attempt %d, want 3", c.Attempt)
+	}
+	if Claimed(study, "a", 3) != true {
+		t.Error("the claim file of attempt 3 is not there")
+	}
+}
+
+func TestCompact(t *testing.T) {
+	study := t.TempDir()
+	writeRun(t, study, Key{"a", 1}, StatusFailed, 1.0)
+	writeRun(t, study, Key{"b", 1}, StatusOK, 2.0)
+	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
+	if _, err := FoldTask(study, []Key{{"b", 1}, {"c", 1}}); err != nil {
+		t.Fatal(err)
+	}
+	writeRun(t, study, Key{"a", 2}, StatusOK, 4.0)
+	// A fold killed before it removed its sources left c.a1 twice.
+	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
+	claim, err := TakeClaim(study, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer claim.Release()
+	got, err := Compact(study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (Compacted{Parts: 1, Rows: 4, Removed: 4}) {
+		t.Errorf("Compact = %+v, want 1 part of 4 rows from 4 files", got)
+	}
+	want := []string{".compact.lock", ".folds", "d.a1.claim", "part-0001.history.parquet", "part-0001.parquet"}
+	if got := names(t, study); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after compaction the shards folder holds %v, want %v", got, want)
+	}
+	rows, err := ReadRows(filepath.Join(Dir(study), "part-0001.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []Key
+	for _, r := range rows {
+		keys = append(keys, r.Key)
+	}
+	slices.SortFunc(keys, func(x, y Key) int {
+		return cmp.Or(strings.Compare(x.RunID, y.RunID), cmp.Compare(x.Attempt, y.Attempt))
+	})
+	if want := []Key{{"a", 1}, {"a", 2}, {"b", 1}, {"c", 1}}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("part rows %v, want each attempt once: %v", keys, want)
+	}
+	// A second compaction finds nothing to fold, and a new shard goes to
+	// the next part.
+	writeRun(t, study, Key{"e", 1}, StatusOK, 5.0)
+	writeRun(t, study, Key{"b", 1}, StatusOK, 2.0) // in part-0001 already: removed, not folded again
+	got, err = Compact(study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (Compacted{Parts: 1, Rows: 1, Removed: 2}) {
+		t.Errorf("second Compact = %+v, want 1 part of 1 row, 2 files removed", got)
+	}
+	if !slices.Contains(names(t, study), "part-0002.parquet") || slices.Contains(names(t, study), "b.a1.parquet") {
+		t.Errorf("after the second compaction: %v", names(t, study))
+	}
+}

@@ -13,6 +13,10 @@ const (
 	stFailed         // cells lie here, but every run failed
 	stOK
 	stNonFinite // runs finished, but every value was NaN or ±Inf (diverged)
+	// stNoValue: some runs here ended ok but none reported the metric
+	// (e.g. one that a stage attaches to another model's runs only);
+	// not a failure, and not drawn as one.
+	stNoValue
 )
 
 // point is one aggregated grid point.
@@ -109,7 +113,7 @@ func aggregate(d Data, model, metric string, keys []int, axes [][]int, marginal,
 	type acc struct {
 		sum, sumVar, sumErr2 float64
 		k, nonFinite         int
-		seen                 bool
+		seen, noValue        bool
 		best                 point
 	}
 	accs := make([]acc, n)
@@ -129,9 +133,10 @@ cells:
 		}
 		a := &accs[g.index(pos)]
 		a.seen = true
-		s := c.Metrics[metric]
+		s, reported := c.Metrics[metric]
 		if !c.Failed {
 			a.nonFinite += s.NonFinite
+			a.noValue = a.noValue || !reported
 		}
 		v := value(c, metric)
 		if math.IsNaN(v) {
@@ -151,6 +156,8 @@ cells:
 		switch {
 		case a.k == 0 && a.nonFinite > 0:
 			g.points[i] = point{val: math.NaN(), state: stNonFinite}
+		case a.k == 0 && a.noValue:
+			g.points[i] = point{val: math.NaN(), state: stNoValue}
 		case a.k == 0 && a.seen:
 			g.points[i] = point{val: math.NaN(), state: stFailed}
 		case a.k == 0:

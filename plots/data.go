@@ -174,6 +174,26 @@ func (d Data) hasMetric(metric string) error {
 	return fmt.Errorf("plots: unknown metric %q", metric)
 }
 
+// unreported reports whether no run of model reported metric although some
+// of them ended ok: a metric that only another model's runs report (a
+// stage after the runs may attach it to one model only). Figures of that
+// metric for model would hold nothing but "no value" cells, so none is
+// drawn. A model whose every run failed still gets them: its grey × cells
+// say so truthfully.
+func (d Data) unreported(model, metric string) bool {
+	ok := false
+	for _, c := range d.Cells {
+		if c.Model != model {
+			continue
+		}
+		if _, has := c.Metrics[metric]; has {
+			return false
+		}
+		ok = ok || !c.Failed
+	}
+	return ok
+}
+
 // value is the mean of metric in c, NaN when the cell failed or lacks it.
 func value(c Cell, metric string) float64 {
 	if c.Failed {

@@ -20,7 +20,9 @@ type DifferenceSpec struct {
 // within that model). The palette diverges from white at zero, blue to
 // red, symmetric about zero, and is flipped for metrics to minimise so
 // that red always means "A is better". Cells where either model has no
-// value are grey.
+// value are grey, or blank with a dash where runs ended ok but did not
+// report the metric. A metric that either model never reports has no
+// difference (ErrNoData).
 func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -32,6 +34,9 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 		if err := d.checkModel(m); err != nil {
 			return nil, err
 		}
+	}
+	if d.unreported(s.A, s.Metric) || d.unreported(s.B, s.Metric) {
+		return nil, ErrNoData // nothing to subtract anywhere
 	}
 	if s.A == s.B {
 		return nil, fmt.Errorf("plots: difference of model %q with itself", s.A)
@@ -66,6 +71,8 @@ func ModelDifference(d Data, s DifferenceSpec, opt Options) (*Figure, error) {
 			pts[k] = point{val: a.val - b.val, state: stOK}
 		case a.state == stMissing || b.state == stMissing:
 			pts[k] = point{val: math.NaN(), state: stMissing}
+		case a.state == stNoValue || b.state == stNoValue:
+			pts[k] = point{val: math.NaN(), state: stNoValue}
 		case a.state == stNonFinite || b.state == stNonFinite:
 			pts[k] = point{val: math.NaN(), state: stNonFinite}
 		default:

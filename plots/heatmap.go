@@ -93,6 +93,14 @@ func (h *heatCells) Plot(c draw.Canvas, p *plot.Plot) {
 				cx, cy := (r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2
 				c.StrokeLine2(mark, cx-dx, cy-dy, cx+dx, cy+dy)
 				c.StrokeLine2(mark, cx-dx, cy+dy, cx+dx, cy-dy)
+			case stNoValue:
+				// Blank with a dash: the runs are ok, they just do not
+				// report this metric.
+				c.SetColor(white)
+				c.Fill(fill.Path())
+				d := min(w, ht) * 0.12
+				cx, cy := (r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2
+				c.StrokeLine2(draw.LineStyle{Color: midGrey, Width: vg.Points(0.8)}, cx-d, cy, cx+d, cy)
 			case stNonFinite:
 				// Hatched: the runs finished but diverged, which is
 				// not a failure of the command.
@@ -154,6 +162,8 @@ func (h *heatCells) plotImage(c draw.Canvas, p *plot.Plot) {
 				col = h.scale.at(pt.val)
 			case stFailed, stNonFinite:
 				col = failGrey
+			case stNoValue:
+				col = white
 			}
 			img.SetNRGBA(i, h.ny-1-j, col)
 		}
@@ -267,18 +277,22 @@ func (hf heatFigure) figure() *Figure {
 
 // footnote explains the grey cells that occur in the figure.
 func (hf heatFigure) footnote() string {
-	var failed, missing, diverged, some bool
+	var failed, missing, diverged, some, noValue bool
 	for _, p := range hf.panels {
 		for _, pt := range p.cells.pts {
 			failed = failed || pt.state == stFailed
 			missing = missing || pt.state == stMissing
 			diverged = diverged || pt.state == stNonFinite
+			noValue = noValue || pt.state == stNoValue
 			some = some || (pt.state == stOK && pt.nonFinite > 0)
 		}
 	}
 	var parts []string
 	if failed {
 		parts = append(parts, "grey × : every run failed")
+	}
+	if noValue {
+		parts = append(parts, "– : no value reported")
 	}
 	if diverged {
 		parts = append(parts, "hatched: every value NaN or ±Inf")
@@ -380,7 +394,8 @@ func (hf heatFigure) draw(c draw.Canvas, t theme, rows, cols int) {
 // (± std with Options.ShowStd) in black or white for contrast, with the
 // digits it takes to tell them apart. The best cell of the figure is
 // outlined when the metric's direction is declared; cells where every run
-// failed are grey with a ×, cells whose every value was NaN or ±Inf
+// failed are grey with a ×, cells whose runs ended ok without reporting
+// the metric blank with a –, cells whose every value was NaN or ±Inf
 // hatched, cells with some such values get a black corner, cells never run
 // are light grey with a /.
 func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
@@ -392,6 +407,9 @@ func Heatmap(d Data, s HeatmapSpec, opt Options) (*Figure, error) {
 	}
 	if err := d.checkModel(s.Model); err != nil {
 		return nil, err
+	}
+	if d.unreported(s.Model, s.Metric) {
+		return nil, ErrNoData
 	}
 	xi, err := d.paramIndex(s.X)
 	if err != nil {

@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -125,7 +126,11 @@ func Sensitivity(d Data, metric string, opt Options) (*Figure, error) {
 	if err := d.hasMetric(metric); err != nil {
 		return nil, err
 	}
-	models := d.models()
+	// A model that never reports the metric gets no bars and no legend
+	// entry (see unreported).
+	models := slices.DeleteFunc(slices.Clone(d.models()), func(m string) bool {
+		return d.Sensitivity[metric][m] == nil && d.unreported(m, metric)
+	})
 	shares := map[string][]float64{}
 	for m, model := range models {
 		sh := d.Sensitivity[metric][model]
@@ -188,7 +193,7 @@ func Sensitivity(d Data, metric string, opt Options) (*Figure, error) {
 	p.Y.Tick.Marker = &levelTicks{pos: indexPositions(len(names)), labels: labels, stride: 1}
 
 	var entries []legendEntry
-	if len(models) > 1 {
+	if len(d.Models) > 1 {
 		for m, model := range models {
 			col, _, _ := seriesStyle(m, len(models))
 			entries = append(entries, legendEntry{label: model, color: col, box: true})

@@ -70,7 +70,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 // ringed. Levels are placed by value, log-spaced ones by log10 of it (so a
 // log range is evenly spaced, as in the heatmaps), and labelled as the user
 // wrote them. Other parameters are marginalised as Options.Marginal says.
-// Points where every run failed are grey crosses on the floor; levels
+// Points where every run failed are grey crosses on the floor, points
+// whose runs ended ok without reporting the metric gaps in the mesh; levels
 // that hold no cell of the model are left out. A surface with no finite
 // value returns ErrNoData; one over a non-numeric parameter an error.
 func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
@@ -190,6 +191,11 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 			}
 		case stFailed:
 			page.Note[k] = "every run failed"
+		case stNoValue:
+			// Left blank like a point not run: the runs are ok, they
+			// did not report the metric.
+			page.State[k] = stMissing
+			page.Note[k] = "no value reported"
 		}
 	}
 
@@ -213,6 +219,9 @@ func Surface(d Data, x, y, metric, model string, opt Options) ([]byte, error) {
 	}
 	if hasState(pts, stFailed) || hasState(pts, stNonFinite) {
 		sub = append(sub, "grey ×: every run failed, or every value NaN or ±Inf")
+	}
+	if hasState(pts, stNoValue) {
+		sub = append(sub, "gap: runs ok, no value reported")
 	}
 
 	data, err := json.Marshal(page)

@@ -155,7 +155,7 @@ command = "sleep {{ index .Params \"sleep\" }}; echo '{\"value\": '{{ index .Par
 [params.x]
 values = [1, 2, 3, 4]
 [params.sleep]
-values = [6, 7]
+values = [10, 11]
 [slurm]
 gpus = 1
 max_concurrent = 2
@@ -182,13 +182,15 @@ time = "00:05:00"
 			}
 		}
 	}
-	time.Sleep(2 * time.Second) // let the runners start their commands
-	gs(t, bin, 0, "cancel", dir, "--runs", strings.Join(append(running[:1], pending...), ","))
-	s = waitFor(t, bin, dir, 90*time.Second, "the rest to finish", func(s statusJSON) bool {
+	// Let the runners start their commands; the commands run 10-11 s, so
+	// the running one is cancelled mid-command even on a loaded machine.
+	time.Sleep(2 * time.Second)
+	cancelled := gs(t, bin, 0, "cancel", dir, "--runs", strings.Join(append(running[:1], pending...), ","))
+	s = waitFor(t, bin, dir, 150*time.Second, "the rest to finish", func(s statusJSON) bool {
 		return s.Counts["running"] == 0 && s.Counts["pending"] == 0
 	})
 	if s.Counts["cancelled"] != 1 || s.Counts["missing"] != 2 || s.Counts["ok"] != 5 {
-		t.Fatalf("after cancelling 1 running and 2 pending tasks: %v, want 1 cancelled, 2 missing, 5 ok", s.Counts)
+		t.Fatalf("after cancelling 1 running and 2 pending tasks (%s): %v, want 1 cancelled, 2 missing, 5 ok", strings.TrimSpace(cancelled), s.Counts)
 	}
 	out = gs(t, bin, 0, "resume", dir)
 	if !strings.Contains(out, "resuming 3 runs") {

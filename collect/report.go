@@ -77,7 +77,7 @@ type failure struct {
 	runID, cell, status, exit, line string
 }
 
-// failures lists the failed runs with the last line of their stderr.log
+// failures lists the failed runs with the last line of their stderr
 // (else the runner's error), in manifest order.
 func (r *report) failures() []failure {
 	var out []failure
@@ -90,11 +90,11 @@ func (r *report) failures() []failure {
 		if sig := csvValue(rec.val("signal")); sig != "" {
 			f.exit = sig
 		}
-		f.line = studydir.LastLine(filepath.Join(studydir.RunDir(r.dir, e), studydir.StderrLog), 0)
+		// The shard keeps the tail of its own attempt's stderr, also when
+		// [run] retain removed the log; shards of older versions have none.
+		f.line = studydir.Hint(csvValue(rec.val("stderr_tail")))
 		if f.line == "" {
-			// [run] retain removed the log: the shard keeps its tail.
-			tail := csvValue(rec.val("stderr_tail"))
-			f.line = tail[strings.LastIndexByte(tail, '\n')+1:]
+			f.line = studydir.LastLine(filepath.Join(studydir.RunDir(r.dir, e), studydir.StderrLog), 0)
 		}
 		if f.line == "" {
 			f.line = csvValue(rec.val("error"))

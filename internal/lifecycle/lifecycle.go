@@ -102,6 +102,16 @@ func queueState(s string) string {
 // Done reports whether a run in state needs no more work: it is ok.
 func Done(state string) bool { return state == shard.StatusOK }
 
+// Ended reports whether a run in state has a result that is final for
+// now: an attempt ended and nothing is running or queued for it.
+func Ended(state string) bool {
+	switch state {
+	case Running, Pending, Missing, "":
+		return false
+	}
+	return true
+}
+
 // Lost reports whether resume should submit a run in state again: it was
 // lost (missing), stopped from outside (cancelled, timeout, preempted),
 // or, with failed set, its own command failed.

@@ -107,3 +107,15 @@ func FuzzDecide(f *testing.F) {
 		}
 	})
 }
+
+func TestEnded(t *testing.T) {
+	for state, want := range map[string]bool{
+		shard.StatusOK: true, shard.StatusFailed: true, shard.StatusCancelled: true,
+		shard.StatusTimeout: true, shard.StatusPreempted: true,
+		Running: false, Pending: false, Missing: false, "": false,
+	} {
+		if got := Ended(state); got != want {
+			t.Errorf("Ended(%q) = %v, want %v", state, got, want)
+		}
+	}
+}

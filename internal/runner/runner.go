@@ -313,8 +313,10 @@ func (r *record) execute(ctx context.Context) {
 		r.stderrFrom = fi.Size()
 	}
 	defer func() {
-		r.lastStderr = studydir.LastLine(stderr.Name(), r.stderrFrom)
+		// One read of the log's end gives both the shard's tail and the
+		// one-line hint.
 		r.stderrTail = stderrTail(stderr.Name(), r.stderrFrom)
+		r.lastStderr = studydir.Hint(r.stderrTail)
 	}()
 
 	if ctx.Err() != nil {

@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/gridstudy/gridstudy/internal/lock"
 	"github.com/gridstudy/gridstudy/internal/study"
 )
 
@@ -136,18 +136,11 @@ func OpenJournal(dir string) *Journal {
 // Lock takes the study's submit lock, so that two submits or resumes of
 // one study cannot race; the returned func releases it.
 func (j *Journal) Lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(filepath.Dir(j.path), ".submit.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	l, err := lock.Wait(context.Background(), filepath.Join(filepath.Dir(j.path), ".submit.lock"))
 	if err != nil {
 		return nil, fmt.Errorf("lock study: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock study: %w", err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return func() { l.Unlock() }, nil
 }
 
 // Submit runs sbatch (as Client.SubmitEnv does, with --job-name=sub.Name)

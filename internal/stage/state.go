@@ -88,7 +88,7 @@ func State(studyDir string, p *Plan, src Sources) ([]TaskState, error) {
 func blockedBy(s *Stage, t *Task, done map[string][]TaskState, runs func(int) string) string {
 	for _, name := range slices.Sorted(maps.Keys(t.Needs)) {
 		i := t.Needs[name]
-		if o := done[name][i]; o.State == Blocked || o.State != shard.StatusOK && ended(o.State) {
+		if o := done[name][i]; o.State == Blocked || o.State != shard.StatusOK && lifecycle.Ended(o.State) {
 			return fmt.Sprintf("stage %s task %d (%s) is %s", name, i, o.Task.Label, o.State)
 		}
 	}
@@ -97,21 +97,11 @@ func blockedBy(s *Stage, t *Task, done map[string][]TaskState, runs func(int) st
 	}
 	var bad []string
 	for _, r := range t.Runs {
-		if st := runs(r); st != shard.StatusOK && ended(st) {
+		if st := runs(r); st != shard.StatusOK && lifecycle.Ended(st) {
 			bad = append(bad, fmt.Sprintf("run %d is %s", r, st))
 		}
 	}
 	return strings.Join(bad, ", ")
-}
-
-// ended reports whether a run in state st has a result that is final for
-// now: it ended and nothing is running or queued for it.
-func ended(st string) bool {
-	switch st {
-	case lifecycle.Running, lifecycle.Pending, lifecycle.Missing, "":
-		return false
-	}
-	return true
 }
 
 // TaskStatus is the lifecycle state of task i of stage s from its

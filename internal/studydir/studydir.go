@@ -241,7 +241,14 @@ func LastLine(path string, from int64) string {
 	start := max(from, fi.Size()-4096)
 	buf := make([]byte, max(fi.Size()-start, 0))
 	n, _ := f.ReadAt(buf, start)
-	lines := strings.Split(strings.TrimRight(string(buf[:n]), "\r\n\t "), "\n")
+	return Hint(string(buf[:n]))
+}
+
+// Hint returns the one-line hint of why a run failed that the end of a
+// run log gives: its last non-empty line, cut to 200 bytes, "" when that
+// line is an attempt's header.
+func Hint(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\r\n\t "), "\n")
 	last := strings.TrimSpace(lines[len(lines)-1])
 	if strings.HasPrefix(last, headerPrefix) {
 		return ""

@@ -18,7 +18,9 @@ import (
 // the study's formats and as PDF into reports/latex_figures/, and returns
 // them with their PNG for the HTML report. It warns about metric names in
 // [collect] and [plots] that no run reported, metrics without a declared
-// direction, and metrics left out of the figures.
+// direction, and metrics left out of the figures. Once the new figures are
+// in place, it removes those an earlier collect drew and this one did not
+// (pruneFigures).
 func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, res *Result) ([]figure, error) {
 	opt := plotOptions(dir, st)
 	res.Warnings = append(res.Warnings, figureWarnings(st, a, opt)...)
@@ -33,6 +35,7 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 	}
 	out := make([]figure, len(figs))
 	files := make([][]string, len(figs))
+	latexFiles := make([]string, len(figs))
 	errs := make([]error, len(figs))
 	latex := filepath.Join(dir, "reports", "latex_figures")
 	if err := parallelCtx(ctx, len(figs), runtimeWorkers(), func(i int) {
@@ -42,9 +45,11 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		if errs[i] != nil {
 			return
 		}
-		if errs[i] = atomicfile.Write(filepath.Join(latex, f.Name+".pdf"), 0o644, false, func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
+		path := filepath.Join(latex, f.Name+".pdf")
+		if errs[i] = atomicfile.Write(path, 0o644, false, func(w io.Writer) error { return f.Render(w, "pdf") }); errs[i] != nil {
 			return
 		}
+		latexFiles[i] = path
 		// The HTML report embeds a screen rendition: the 300-dpi files
 		// would make it tens of megabytes.
 		var b strings.Builder
@@ -54,7 +59,14 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		return nil, err
 	}
 	var ok []figure
+	// written is every figure file on disk that this collect wrote, those
+	// of a figure that failed half-way included: they are not stale.
+	var written []string
 	for i := range figs {
+		written = append(written, files[i]...)
+		if latexFiles[i] != "" {
+			written = append(written, latexFiles[i])
+		}
 		if errs[i] != nil {
 			res.Warnings = append(res.Warnings, "figure "+figs[i].Name+": "+oneLine(errs[i]))
 			continue
@@ -69,6 +81,10 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 		res.Warnings = append(res.Warnings, "surfaces: "+oneLine(err))
 	}
 	res.Figures = append(res.Figures, surfaces...)
+	written = append(written, surfaces...)
+	if err := pruneFigures(dir, written); err != nil {
+		res.Warnings = append(res.Warnings, "figures: stale figures not removed: "+oneLine(err))
+	}
 	return ok, nil
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -152,10 +154,14 @@ func TestCompactKilled(t *testing.T) {
 	}
 }
 
-// TestFoldKilled kills exec while it folds a packed task's one-row shards
-// into the task shard, after each file operation in turn: every run the
-// task finished is still recorded, once.
-func TestFoldKilled(t *testing.T) {
+// TestTaskShardKilled kills exec of a packed task (kill -9 of itself,
+// through GRIDSTUDY_TEST_CRASH_AFTER) after each file operation of writing
+// its task shard in turn. Its runs are then either recorded, as the task
+// that was not killed records them, or read as attempts whose runner died
+// (missing), never half of either: status, resume and collect agree, and
+// no run is counted twice. A second exec of the task then runs exactly
+// those runs again, and the study ends as the one never killed.
+func TestTaskShardKilled(t *testing.T) {
 	bin := buildGridstudy(t)
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "study.toml"), []byte(compactStudy), 0o644); err != nil {
@@ -167,22 +173,87 @@ func TestFoldKilled(t *testing.T) {
 	ref := filepath.Join(root, "ref")
 	copyDir(t, planned, ref)
 	gs(t, bin, 1, "exec", ref, "--task", "0")
-	want := gs(t, bin, 0, "status", ref, "--json")
+	want := outcome(t, bin, ref)
 	for n := 1; ; n++ {
 		work := filepath.Join(root, fmt.Sprint("work", n))
 		copyDir(t, planned, work)
 		code, out := gsEnv(t, bin, []string{"GRIDSTUDY_TEST_CRASH_AFTER=" + fmt.Sprint(n)}, "exec", work, "--task", "0")
-		if got := strings.ReplaceAll(gs(t, bin, 0, "status", work, "--json"), work, ref); got != want {
-			t.Fatalf("exec killed after %d file operations of its fold (exit %d: %s): status %s, want %s", n, code, out, got, want)
-		}
 		if code == 1 {
-			if n < 6 { // 2 files written, 4 one-row shards and their history removed
-				t.Fatalf("the fold finished after only %d file operations", n-1)
+			if n < 4 { // the history file, the run file, the fold mark
+				t.Fatalf("the task shard was in place after only %d file operations", n-1)
 			}
 			break
 		}
 		if code != -1 {
 			t.Fatalf("crash after %d: exit %d, want death by SIGKILL: %s", n, code, out)
 		}
+		got := strings.ReplaceAll(outcome(t, bin, work), work, ref)
+		if got == want {
+			continue // recorded whole
+		}
+		// Else recorded nowhere: each of the task's runs missing after
+		// one attempt, which resume submits with the runs never run.
+		counts := regexp.MustCompile(`(?m)^  "counts": \{[^}]*\}`).FindString(got)
+		if !strings.Contains(counts, `"missing": 12`) || strings.Count(got, `"attempts": 1`) != 4 ||
+			!strings.Contains(got, "resuming 12 runs") || !strings.Contains(got, "no shard could be read") {
+			t.Fatalf("exec killed after %d file operations of its task shard:\n%s\nwant the task recorded whole or not at all", n, got)
+		}
+		gs(t, bin, 1, "exec", work, "--task", "0")
+		got = strings.ReplaceAll(outcome(t, bin, work), work, ref)
+		got = regexp.MustCompile(`"attempts": 2,(\s*)"result": 2`).ReplaceAllString(got, `"attempts": 1,${1}"result": 1`)
+		got = regexp.MustCompile(`(?m)^(\w+),2,`).ReplaceAllString(got, "$1,1,")
+		got = regexp.MustCompile(`(?m)^(\w+) 2 `).ReplaceAllString(got, "$1 1 ")
+		if got != want {
+			t.Fatalf("exec killed after %d file operations, then run again:\n%s\nwant the second attempts to be what the first were:\n%s", n, got, want)
+		}
 	}
+}
+
+// outcome is what a user sees of a study, but for what differs between two
+// executions (times, memory): status, what resume would submit, and the
+// collected raw table's run id, attempt, status and metric, and history.
+func outcome(t *testing.T, bin, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(gs(t, bin, 0, "status", dir, "--json"))
+	b.WriteString(gs(t, bin, 0, "resume", dir, "--dry-run"))
+	if code, out := gsEnv(t, bin, nil, "collect", dir); code != 0 {
+		// Nothing recorded: collect has nothing to collect.
+		fmt.Fprintf(&b, "-- collect exit %d --\n%s", code, out)
+		return b.String()
+	}
+	f, err := os.Open(filepath.Join(dir, "data", "raw_results_all_trials.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("raw results: %v", err)
+	}
+	b.WriteString("-- raw --\n")
+	var cols []int
+	for _, c := range []string{"run_id", "attempt", "status", "score"} {
+		cols = append(cols, slices.Index(rows[0], c))
+	}
+	for _, r := range rows {
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(r[c])
+		}
+		b.WriteByte('\n')
+	}
+	_, hist, err := table.ReadFile(filepath.Join(dir, "data", "history.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, r := range hist {
+		lines = append(lines, strings.Trim(fmt.Sprintf("%v", r), "[]"))
+	}
+	slices.Sort(lines)
+	fmt.Fprintf(&b, "-- history --\n%s\n", strings.Join(lines, "\n"))
+	return b.String()
 }

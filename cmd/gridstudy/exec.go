@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,11 +161,18 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		// users look first. Packed runs would interleave there.
 		stdout, stderr = e.stdout, e.stderr
 	}
+	var batch *runner.Batch
+	if len(entries) > 1 {
+		// One file per task attempt rather than per run, and one claim
+		// file: the runs' rows wait in memory for the task shard.
+		if batch, err = runner.NewBatch(dir, st); err != nil {
+			return err
+		}
+	}
 	var (
-		mu       sync.Mutex
-		failed   int
-		wg       sync.WaitGroup
-		finished []shard.Key // the attempts this task recorded
+		mu     sync.Mutex
+		failed int
+		wg     sync.WaitGroup
 	)
 	say := func(format string, args ...any) {
 		mu.Lock()
@@ -181,7 +187,7 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		wg.Go(func() {
 			defer func() { <-slots }()
 			res, err := runner.Run(runCtx, runner.Job{StudyDir: dir, Study: st, Entry: entry, Stdout: stdout, Stderr: stderr,
-				Force: o.force, Grace: o.grace, Version: version, Stages: stages.RunStages(d.Path, entry.Index)})
+				Force: o.force, Grace: o.grace, Version: version, Stages: stages.RunStages(d.Path, entry.Index), Batch: batch})
 			switch {
 			case err != nil:
 				say("gridstudy exec: run %s (index %d): %v\n", entry.RunID, entry.Index, err)
@@ -193,9 +199,6 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 				return
 			default:
 				say("%s\n", summary(entry.Index, res))
-				mu.Lock()
-				finished = append(finished, shard.Key{RunID: res.RunID, Attempt: res.Attempt})
-				mu.Unlock()
 				if res.Status == shard.StatusOK {
 					return
 				}
@@ -206,18 +209,19 @@ func runExec(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, args
 		})
 	}
 	wg.Wait()
-	if len(entries) > 1 && len(finished) > 0 {
-		// One file per task attempt rather than per run: each run's
-		// one-row shard, written as it ended, goes into the task shard
-		// now that all have ended. Should this fail, the one-row shards
-		// stay, which readers take just as well.
-		slices.SortFunc(finished, func(a, b shard.Key) int { return strings.Compare(a.RunID, b.RunID) })
-		paths, err := shard.FoldTask(d.Path, finished)
+	if batch != nil {
+		paths, retain, err := batch.Close()
 		for _, p := range paths {
 			say("task shard: %s\n", p)
 		}
+		if retain != nil {
+			say("gridstudy exec: retention: %v\n", retain)
+		}
 		if err != nil {
-			say("gridstudy exec: fold the runs' shards into one task shard: %v\n", err)
+			// Rows not written leave their runs to be run again: the
+			// task did not succeed.
+			say("gridstudy exec: %v\n", err)
+			failed = max(failed, 1)
 		}
 	}
 	if failed > 0 {
@@ -242,7 +246,9 @@ func summary(index int, r runner.Result) string {
 	if r.Status != shard.StatusOK && r.LastStderr != "" {
 		fmt.Fprintf(&b, "\n  last stderr line: %s", r.LastStderr)
 	}
-	fmt.Fprintf(&b, "\n  shard: %s", r.Shard)
+	if r.Shard != "" {
+		fmt.Fprintf(&b, "\n  shard: %s", r.Shard)
+	}
 	if r.RetainError != nil {
 		fmt.Fprintf(&b, "\n  retention: %v", r.RetainError)
 	}
@@ -298,7 +304,8 @@ func execStage(ctx context.Context, e *env, fs *pflag.FlagSet, o execOptions, d 
 	job.Version = version
 	runCtx, stop := runner.StopOnSignals(context.WithoutCancel(ctx), runner.Classifier{Lead: d.Study.Slurm.SignalLead()})
 	defer stop()
-	job.Stdout, job.Stderr, job.Force, job.Grace = e.stdout, e.stderr, o.force, o.grace
+	job.Stdout, job.Stderr, job.Grace = e.stdout, e.stderr, o.grace
+	job.Force = job.Force || o.force // ForStage forces a task whose folder is gone
 	if !fs.Changed("grace") {
 		job.Grace = runner.ClusterGrace(os.Getenv)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/gridstudy/gridstudy/internal/runner"
 	"github.com/gridstudy/gridstudy/internal/study"
 	"github.com/gridstudy/gridstudy/internal/studydir"
 )
@@ -76,8 +75,6 @@ func main() {
 // mainCode runs gridstudy with the process's arguments and stdio; tests
 // register it as the gridstudy command of their scripts.
 func mainCode() int {
-	// The runner starts this binary again to supervise each run's command.
-	runner.MaybeSupervise()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr})

@@ -11,13 +11,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/gridstudy/gridstudy/internal/manifest"
-	"github.com/gridstudy/gridstudy/internal/runner"
 )
 
 func TestMain(m *testing.M) {
-	// Runs in this process (the local executor's tests) start this test
-	// binary as their supervisor.
-	runner.MaybeSupervise()
 	testscript.Main(removingBuilt{m}, map[string]func(){
 		"gridstudy": func() { os.Exit(mainCode()) },
 	})

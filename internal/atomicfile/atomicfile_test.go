@@ -37,3 +37,30 @@ func TestWriteReplacesWholeOrNothing(t *testing.T) {
 		t.Fatalf("file = %q, mode %v, %v; want new, 0644", b, fi.Mode(), err)
 	}
 }
+
+// TestWritePanic: a writer that panics leaves the old file and no
+// temporary, and the panic goes on to the caller.
+func TestWritePanic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.txt")
+	if err := WriteBytes(path, []byte("old"), 0o644, false); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the writer's panic did not reach the caller")
+			}
+		}()
+		Write(path, 0o644, true, func(w io.Writer) error {
+			io.WriteString(w, "ne")
+			panic("boom")
+		})
+	}()
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("after a panicking write the file holds %q, want old", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want the file alone", len(entries))
+	}
+}

@@ -6,6 +6,7 @@ package command
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 
@@ -124,6 +125,32 @@ func exec1(t *template.Template, d any) (string, error) {
 }
 
 func parse1(name, src string, quote bool) (*template.Template, error) {
+	key := parsed{name, src, quote}
+	if t, ok := parseCache.Load(key); ok {
+		return t.(*template.Template), nil
+	}
+	t, err := parseNew(name, src, quote)
+	if err != nil {
+		return nil, err
+	}
+	parseCache.Store(key, t)
+	return t, nil
+}
+
+// parsed is what a parsed template depends on.
+type parsed struct {
+	name, src string
+	quote     bool
+}
+
+// parseCache holds the templates parsed by this process. A packed task or
+// `gridstudy run` renders one command for each of thousands of runs, and
+// parsing it with sprig's few hundred functions cost more than the rest
+// of a no-op run's bookkeeping; a parsed template is never changed, and
+// executing it is safe from many goroutines.
+var parseCache sync.Map
+
+func parseNew(name, src string, quote bool) (*template.Template, error) {
 	t, err := template.New(name).Option("missingkey=error").Funcs(templates.FuncMap()).Funcs(quoteFuncMap).Parse(src)
 	if err != nil {
 		return nil, err

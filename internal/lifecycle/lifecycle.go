@@ -14,8 +14,10 @@
 //   - A run's result is its latest finished attempt, whatever its outcome.
 //     An ok run is run again only when forced (exec --force), and then the
 //     new attempt is the result even when it fails.
-//   - Its state is running while any attempt is live; else ok when the
-//     result is ok; else pending or running as the queue says, when its
+//   - Its state is running while an attempt later than the result is live
+//     (a packed task holds a finished attempt's claim until its task shard
+//     is in place, a moment after the row is); else ok when the result is
+//     ok; else pending or running as the queue says, when its
 //     task is queued; else the result's status; else missing.
 package lifecycle
 
@@ -65,15 +67,15 @@ type Decision struct {
 // queued task.
 func Decide(attempts []Attempt, q Queued) Decision {
 	var d Decision
-	live := false
 	for _, a := range attempts {
 		d.Attempts = max(d.Attempts, a.Number)
-		if a.Live {
-			live = true
-		}
 		if a.Status != "" && a.Number > d.Result {
 			d.Result, d.ResultStatus = a.Number, a.Status
 		}
+	}
+	live := false
+	for _, a := range attempts {
+		live = live || (a.Live && a.Number > d.Result)
 	}
 	switch {
 	case live:

@@ -24,6 +24,8 @@ func TestDecide(t *testing.T) {
 		{"runner died: the earlier result stands", []Attempt{{Number: 1, Status: ok}, {Number: 2}}, "", ok, 1},
 		{"runner died on the first attempt", []Attempt{{Number: 1}}, "", Missing, 0},
 		{"live attempt beats everything", []Attempt{{Number: 1, Status: ok}, {Number: 2, Live: true}}, "", Running, 1},
+		{"a packed task still holds the claim of an attempt it wrote", []Attempt{{Number: 1, Status: ok}, {Number: 1, Live: true}}, "", ok, 1},
+		{"a live claim below the result changes nothing", []Attempt{{Number: 1, Live: true}, {Number: 2, Status: failed}}, "", failed, 2},
 		{"failed, resubmitted and queued", []Attempt{{Number: 1, Status: failed}}, "PENDING", Pending, 1},
 		{"cancelled, requeued and running", []Attempt{{Number: 1, Status: cancelled}}, "RUNNING", Running, 1},
 		{"ok beats a stale queue entry", []Attempt{{Number: 1, Status: ok}}, "RUNNING", ok, 1},
@@ -56,7 +58,7 @@ func TestLostAndRetry(t *testing.T) {
 }
 
 // FuzzDecide checks the rule's invariants on arbitrary attempt histories:
-// the result is the highest finished attempt, a live attempt means
+// the result is the highest finished attempt, a live attempt above the result means
 // running, the state is one of States, and the order of attempts and the
 // queue of an ok run do not matter.
 func FuzzDecide(f *testing.F) {
@@ -81,7 +83,9 @@ func FuzzDecide(f *testing.F) {
 			if a.Status != "" && a.Number > wantResult {
 				wantResult, resultStatus = a.Number, a.Status
 			}
-			live = live || a.Live
+		}
+		for _, a := range attempts {
+			live = live || (a.Live && a.Number > wantResult)
 		}
 		if d.Result != wantResult {
 			t.Fatalf("result %d, want the highest finished attempt %d", d.Result, wantResult)

@@ -19,10 +19,9 @@ const maxLeftoverPasses = 10
 // earlier one died without its shard, and only then: it kills whatever
 // runs with that run's environment, as a live attempt's processes do too.
 //
-// Normally the supervisor kills an attempt's processes when its runner
-// dies; this catches what escaped it (a runner and its supervisor killed
-// together, a node-local OOM kill of the supervisor, a process that left
-// the group with setsid). Processes are known by the environment the
+// Normally the runner's guard kills an attempt's processes when its
+// runner dies; this catches what escaped it (a runner and its guard killed
+// together, a process that left the group with setsid). Processes are known by the environment the
 // runner gave them (GRIDSTUDY_RUN_ID and GRIDSTUDY_STUDY_DIR, read from
 // /proc/<pid>/environ, which is the environment at exec time), so a
 // process that execs with a new environment (`env -i`) is not found.

@@ -17,8 +17,6 @@ import (
 const helperEnv = "GRIDSTUDY_TEST_RUNNER"
 
 func TestMain(m *testing.M) {
-	// Run starts this test binary again as each run's supervisor.
-	MaybeSupervise()
 	if dir := os.Getenv(helperEnv); dir != "" {
 		os.Exit(runFirst(dir))
 	}

@@ -153,10 +153,9 @@ func (r *record) errorText() string {
 	return strings.Join(parts, "; ")
 }
 
-// write writes the history shard, then the run shard, and returns the
-// result. History goes first so that whoever sees the run shard sees its
-// history complete.
-func (r *record) write() (Result, error) {
+// build returns the attempt's result and its shard row: the run's row
+// under its schema (RunColumns, parameters, metrics) and its history rows.
+func (r *record) build() (Result, shard.TaskRow) {
 	job := r.job
 	id := job.Entry.RunID
 	names, renamed := metricNames(job, r.metrics)
@@ -164,25 +163,15 @@ func (r *record) write() (Result, error) {
 		r.notes = append(r.notes, fmt.Sprintf("metric %q stored as %q: %s", m.Name, m.Column, m.Why))
 	}
 	metricCols, metricVals := metricColumns(r.metrics.Final, names)
-	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt, Shard: shard.Path(job.shardRoot(), id, r.attempt),
+	res := Result{RunID: id, Status: r.status(), Attempt: r.attempt,
 		ExitCode: r.exitCode, Signal: r.signal, Wall: r.finished.Sub(r.started), LastStderr: r.lastStderr, Error: r.errorText()}
-	if h := r.metrics.History; len(h) > 0 {
-		err := table.WriteFile(shard.HistoryPath(job.shardRoot(), id, r.attempt), shard.HistoryColumns(), func(w *table.Writer) error {
-			for _, p := range h {
-				if err := w.Write([]any{id, p.Step, names[p.Name], p.Value}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return res, fmt.Errorf("run %s: history shard: %w", id, err)
-		}
+	tr := shard.TaskRow{Key: shard.Key{RunID: id, Attempt: r.attempt}}
+	for _, p := range r.metrics.History {
+		tr.History = append(tr.History, []any{id, p.Step, names[p.Name], p.Value})
 	}
-	schema := shard.RunColumns()
 	params := manifest.ParamColumns(job.Study)
-	schema = append(append(schema, params...), metricCols...)
-	row := make([]any, 0, len(schema))
+	tr.Schema = append(append(shard.RunColumns(), params...), metricCols...)
+	row := make([]any, 0, len(tr.Schema))
 	var exitCode, signal, gpu, slurmJob, slurmArrayJob, slurmTask any
 	if r.exitCode >= 0 {
 		exitCode = int64(r.exitCode)
@@ -207,11 +196,33 @@ func (r *record) write() (Result, error) {
 	for _, c := range params {
 		row = append(row, job.Entry.Params[c.Name])
 	}
-	row = append(row, metricVals...)
-	if err := table.WriteFile(res.Shard, schema, func(w *table.Writer) error { return w.Write(row) }); err != nil {
-		return res, fmt.Errorf("run %s: shard: %w", id, err)
+	tr.Row = append(row, metricVals...)
+	return res, tr
+}
+
+// writeShards writes the attempt's history shard, then its run shard, in
+// root's shards folder and returns the run shard's path. History goes
+// first so that whoever sees the run shard sees its history complete.
+func writeShards(root string, tr shard.TaskRow) (string, error) {
+	id := tr.RunID
+	if len(tr.History) > 0 {
+		err := table.WriteFile(shard.HistoryPath(root, id, tr.Attempt), shard.HistoryColumns(), func(w *table.Writer) error {
+			for _, h := range tr.History {
+				if err := w.Write(h); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("run %s: history shard: %w", id, err)
+		}
 	}
-	return res, nil
+	path := shard.Path(root, id, tr.Attempt)
+	if err := table.WriteFile(path, tr.Schema, func(w *table.Writer) error { return w.Write(tr.Row) }); err != nil {
+		return "", fmt.Errorf("run %s: shard: %w", id, err)
+	}
+	return path, nil
 }
 
 // metricNames maps each metric the run reported, final or history, to its

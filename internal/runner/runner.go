@@ -73,6 +73,10 @@ type Job struct {
 	// Stage, when set, makes the job a stage task: Entry is the task's
 	// (stage.Task.Entry), and its attempts go to the stage's own shards.
 	Stage *StageJob
+	// Batch, when set, is the packed task's batch the run is one of: its
+	// claim links to the task's claim file, and its row goes into the
+	// task shard, which Batch.Close writes at the latest. Not for stages.
+	Batch *Batch
 }
 
 // StageJob is what a stage task runs instead of a run's command.
@@ -119,7 +123,7 @@ type Result struct {
 	Busy    bool
 	Status  string // shard.StatusOK, StatusFailed, …
 	Attempt int
-	Shard   string // path of the run shard
+	Shard   string // path of the run shard; "" in a Batch, whose task shard has the row
 	// ExitCode is the command's exit code, or -1 when a signal ended it or
 	// it never started; Signal names the signal ("SIGKILL") in the first
 	// case.
@@ -157,8 +161,8 @@ func Run(ctx context.Context, job Job) (Result, error) {
 		return Result{}, fmt.Errorf("run %s: %w", job.Entry.RunID, err)
 	}
 	job.StudyDir = studyDir
-	if job.Stage != nil && job.Stage.Root == "" {
-		return Result{}, fmt.Errorf("stage task %s: no shard folder", job.Entry.RunID)
+	if job.Stage != nil && (job.Stage.Root == "" || job.Batch != nil) {
+		return Result{}, fmt.Errorf("stage task %s: no shard folder, or in a batch", job.Entry.RunID)
 	}
 	root := job.shardRoot()
 	if job.Grace <= 0 {
@@ -170,7 +174,12 @@ func Run(ctx context.Context, job Job) (Result, error) {
 			return skipped(root, id, a), nil
 		}
 	}
-	claim, err := shard.TakeClaim(root, id)
+	var claim *shard.Claim
+	if job.Batch != nil {
+		claim, err = job.Batch.holder.TakeClaim(root, id)
+	} else {
+		claim, err = shard.TakeClaim(root, id)
+	}
 	if errors.Is(err, shard.ErrBusy) {
 		return Result{RunID: id, Busy: true, Status: lifecycle.Running}, nil
 	}
@@ -197,7 +206,14 @@ func Run(ctx context.Context, job Job) (Result, error) {
 	rec.execute(ctx)
 	rec.finished = time.Now()
 	rec.collectMetrics()
-	res, err := rec.write()
+	res, row := rec.build()
+	if job.Batch != nil {
+		// Its claim stays held, and its folder kept, until the row is in
+		// the task shard.
+		job.Batch.add(pending{row: row, claim: claim, entry: job.Entry, ok: res.Status == shard.StatusOK})
+		return res, nil
+	}
+	res.Shard, err = writeShards(root, row)
 	if err != nil {
 		// Without a shard the claim stays, unlocked: the attempt reads
 		// as one whose runner died.
@@ -342,7 +358,7 @@ func (r *record) execute(ctx context.Context) {
 		return
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	pgid, usage, err := startCommand(cmd)
+	pgid, ended, err := startCommand(cmd)
 	// The command holds its own copies of the pipe ends now.
 	closeIfPipe(outW, stdout)
 	closeIfPipe(errW, stderr)
@@ -361,8 +377,7 @@ func (r *record) execute(ctx context.Context) {
 	outDone()
 	errDone()
 	pk := measured()
-	ru := usage()
-	// On Linux cmd is the supervisor, which ends as its command did.
+	ru := ended()
 	if ps := cmd.ProcessState; ps != nil {
 		r.rssBytes = pk.rssBytes
 		if ru != nil {

@@ -29,7 +29,9 @@ func ForStage(studyDir string, st *study.Study, s *stage.Stage, t *stage.Task, r
 			sj.Blocked = stage.BlockedPrefix + why
 		}
 	}
-	return Job{StudyDir: studyDir, Study: st, Entry: t.Entry(), Stage: sj}, nil
+	// A task whose ok result does not count, its folder being gone, runs
+	// again rather than being skipped as ok.
+	return Job{StudyDir: studyDir, Study: st, Entry: t.Entry(), Stage: sj, Force: stage.Stale(studyDir, s, t)}, nil
 }
 
 // readStageMetrics reads a stage task's metric lines like a run's, except

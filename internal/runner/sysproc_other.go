@@ -9,8 +9,8 @@ import (
 
 // newCommand returns the command that runs argv in a process group of its
 // own, so that signals reach everything it started and nothing of the
-// runner's. Without Linux's parent-death signal there is no supervisor:
-// a runner killed outright leaves the group running.
+// runner's. Without Linux there is no guard: a runner killed outright
+// leaves the group running.
 func newCommand(argv []string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -20,7 +20,7 @@ func newCommand(argv []string) *exec.Cmd {
 // startCommand starts a command made by newCommand and returns its
 // process group and a function that, once cmd.Wait has returned, gives its
 // resource usage.
-func startCommand(cmd *exec.Cmd) (pgid int, usage func() *syscall.Rusage, err error) {
+func startCommand(cmd *exec.Cmd) (pgid int, done func() *syscall.Rusage, err error) {
 	if err := cmd.Start(); err != nil {
 		return 0, nil, err
 	}
@@ -32,9 +32,6 @@ func startCommand(cmd *exec.Cmd) (pgid int, usage func() *syscall.Rusage, err er
 		return ru
 	}, nil
 }
-
-// MaybeSupervise does nothing: only Linux runs a supervisor.
-func MaybeSupervise() {}
 
 // maxRSSBytes returns rusage's ru_maxrss, in bytes on the BSDs and macOS.
 func maxRSSBytes(ru *syscall.Rusage) int64 { return ru.Maxrss }

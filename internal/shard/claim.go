@@ -42,7 +42,64 @@ type Claim struct {
 	// but no shard: its runner died, and what it started may still run.
 	DeadBefore bool
 	path       string
-	lock       *lock.Lock
+	lock       *lock.Lock // nil for a claim in a Holder, whose lock it shares
+}
+
+// A Holder is a locked claim file that the claims of one packed task's
+// runs are hard links to. A claim file is locked before it gets its name,
+// so it is made under a temporary name and linked into place; a task that
+// makes one file and links it for each of its runs spends one inode per
+// task rather than one per run (each freed again when the run ends), and
+// its runs' claims share one lock, which dies with the task.
+type Holder struct {
+	path string
+	lock *lock.Lock
+}
+
+// NewHolder makes the claim file for the runs of one packed task of the
+// study in studyDir. Close it when the task ends.
+func NewHolder(studyDir string) (*Holder, error) {
+	h, err := newHolder(studyDir, "task")
+	if err != nil {
+		return nil, fmt.Errorf("claim file of the task: %w", err)
+	}
+	return h, nil
+}
+
+// newHolder makes a locked claim file under a temporary name that starts
+// with a dot and prefix; List ignores such names.
+func newHolder(studyDir, prefix string) (*Holder, error) {
+	dir := Dir(studyDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, "."+prefix+".claim.*")
+	if err != nil {
+		return nil, err
+	}
+	l, err := lock.Hold(tmp)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	if err := json.NewEncoder(tmp).Encode(holder{Host: host, PID: os.Getpid(), Started: time.Now().UTC()}); err != nil {
+		l.Unlock()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return &Holder{path: tmp.Name(), lock: l}, nil
+}
+
+// Close removes the holder's own name and drops its lock: claims still
+// linked to it read from now on as attempts whose runner died.
+func (h *Holder) Close() error {
+	err := os.Remove(h.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	return errors.Join(err, h.lock.Unlock())
 }
 
 // TakeClaim reserves the next attempt number of runID and holds it until
@@ -60,42 +117,41 @@ type Claim struct {
 // (Folded) holds that attempt or a later one, else it takes the next number
 // above the highest folded attempt.
 func TakeClaim(studyDir, runID string) (*Claim, error) {
-	return takeClaim(studyDir, runID, 1)
+	h, err := newHolder(studyDir, runID)
+	if err != nil {
+		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
+	}
+	defer os.Remove(h.path)
+	c, err := takeClaim(studyDir, runID, 1, h.path)
+	if err != nil {
+		h.lock.Unlock()
+		return nil, err
+	}
+	c.lock = h.lock
+	return c, nil
 }
 
-// takeClaim is TakeClaim starting at attempt from.
-func takeClaim(studyDir, runID string, from int) (*Claim, error) {
-	dir := Dir(studyDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+runID+".claim.*")
-	if err != nil {
-		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
-	}
-	defer os.Remove(tmp.Name())
-	l, err := lock.Hold(tmp)
-	if err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
-	}
-	host, _ := os.Hostname()
-	if err := json.NewEncoder(tmp).Encode(holder{Host: host, PID: os.Getpid(), Started: time.Now().UTC()}); err != nil {
-		l.Unlock()
-		return nil, fmt.Errorf("claim an attempt of %s: %w", runID, err)
-	}
-	c := &Claim{lock: l}
+// TakeClaim is TakeClaim for a run of the task that holds h: the claim is
+// a link to h's file and holds h's lock, which stays with h when the claim
+// is released or abandoned.
+func (h *Holder) TakeClaim(studyDir, runID string) (*Claim, error) {
+	return takeClaim(studyDir, runID, 1, h.path)
+}
+
+// takeClaim is TakeClaim starting at attempt from, linking the locked file
+// src into place.
+func takeClaim(studyDir, runID string, from int, src string) (*Claim, error) {
+	c := &Claim{}
 	for attempt := from; ; attempt++ {
 		shardThere := exists(Path(studyDir, runID, attempt))
 		path := ClaimPath(studyDir, runID, attempt)
 		if shardThere {
 			continue
 		}
-		if err := os.Link(tmp.Name(), path); err != nil {
+		if err := os.Link(src, path); err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				continue
 			}
-			l.Unlock()
 			return nil, fmt.Errorf("claim attempt %d of %s: %w", attempt, runID, err)
 		}
 		c.Attempt, c.path = attempt, path
@@ -106,7 +162,7 @@ func takeClaim(studyDir, runID string, from int) (*Claim, error) {
 	// renamed into place before their claim goes): try the next number.
 	if exists(Path(studyDir, runID, c.Attempt)) {
 		c.Release()
-		return takeClaim(studyDir, runID, c.Attempt+1)
+		return takeClaim(studyDir, runID, c.Attempt+1, src)
 	}
 	// Folded attempts have no one-row shard to find above. Looking only
 	// now, after the probe, catches a shard folded away meanwhile: it is
@@ -118,7 +174,7 @@ func takeClaim(studyDir, runID string, from int) (*Claim, error) {
 	}
 	if m := MaxAttempt(rows); m >= c.Attempt {
 		c.Release()
-		return takeClaim(studyDir, runID, m+1)
+		return takeClaim(studyDir, runID, m+1, src)
 	}
 	for a := 1; a < c.Attempt; a++ {
 		p := ClaimPath(studyDir, runID, a)
@@ -137,7 +193,7 @@ func takeClaim(studyDir, runID string, from int) (*Claim, error) {
 }
 
 // Release removes the claim file, once the attempt's shard is in place,
-// and then drops its lock.
+// and then drops its lock, unless a Holder holds that.
 func (c *Claim) Release() error {
 	err := os.Remove(c.path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -150,7 +206,8 @@ func (c *Claim) Release() error {
 }
 
 // Abandon drops the claim's lock and leaves its file: the attempt wrote no
-// shard, and now reads as one whose runner died.
+// shard, and now reads as one whose runner died (for a claim in a Holder,
+// once the holder is closed).
 func (c *Claim) Abandon() {
 	c.lock.Unlock()
 }

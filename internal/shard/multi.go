@@ -1,11 +1,13 @@
 package shard
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,7 +170,9 @@ func Folded(studyDir, runID string) ([]Row, error) {
 }
 
 // foldsFile grows by a byte each time a fold is about to remove what it
-// folded (markFold), after its new files are in place. A runner probes
+// folded, and each time a packed task has written a task shard of rows
+// that were in no file before (markFold), after the new files are in
+// place. A runner probes
 // every run of its task, and listing a shards folder of thousands of
 // files, and reading its multi-row files, for each run would cost more
 // than the runs: it lists and indexes them again only when the file's
@@ -177,7 +181,8 @@ func Folded(studyDir, runID string) ([]Row, error) {
 // folded is still in place.
 const foldsFile = ".folds"
 
-// markFold records that a fold is about to remove files it folded.
+// markFold records that a fold is about to remove files it folded, or
+// that a task shard of rows new to every file is in place.
 func markFold(studyDir string) error {
 	f, err := os.OpenFile(filepath.Join(Dir(studyDir), foldsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -285,9 +290,9 @@ func (g *group) fits(schema table.Schema) bool {
 	return g.schema == nil || g.schema.Check(schema) == nil
 }
 
-// add adds the rows of a source (whose keys are not yet folded anywhere)
-// and its history rows, mapping columns by name.
-func (g *group) add(e Entry, schema table.Schema, rows [][]any, hist [][]any) {
+// add adds rows (whose keys are not yet in any file) and their history
+// rows, mapping columns by name.
+func (g *group) add(schema table.Schema, rows [][]any, hist [][]any) {
 	for _, c := range schema {
 		if g.schema.Index(c.Name) < 0 {
 			g.schema = append(g.schema, c)
@@ -308,7 +313,6 @@ func (g *group) add(e Entry, schema table.Schema, rows [][]any, hist [][]any) {
 		g.rows = append(g.rows, out)
 	}
 	g.hist = append(g.hist, hist...)
-	g.sources = append(g.sources, e)
 }
 
 // multiHistoryColumns are the columns of a multi-row history file: a
@@ -404,19 +408,24 @@ func fold(studyDir string, sources []Entry, seen map[Key]bool, maxRows int) (gro
 			}
 		}
 		var g *group
-		for _, c := range groups {
-			if c.fits(s.schema) && len(c.rows) < maxRows {
-				g = c
-				break
-			}
-		}
-		if g == nil {
-			g = &group{first: s.keys[first]}
-			groups = append(groups, g)
-		}
-		g.add(e, s.schema, rows, hist)
+		groups, g = groupFor(groups, s.schema, s.keys[first], maxRows)
+		g.add(s.schema, rows, hist)
+		g.sources = append(g.sources, e)
 	}
 	return groups, dups
+}
+
+// groupFor returns the first of groups that takes rows of schema and has
+// fewer than maxRows rows, or a new one, whose first row is first,
+// appended to groups.
+func groupFor(groups []*group, schema table.Schema, first Key, maxRows int) ([]*group, *group) {
+	for _, g := range groups {
+		if g.fits(schema) && len(g.rows) < maxRows {
+			return groups, g
+		}
+	}
+	g := &group{first: first}
+	return append(groups, g), g
 }
 
 // write writes the group's history file, then its run file, under name
@@ -465,6 +474,56 @@ func remove(studyDir string, e Entry) error {
 		crashPoint()
 	}
 	return errors.Join(errs...)
+}
+
+// TaskRow is one finished attempt of a run that a packed task holds in
+// memory until it writes its task shard: its row under its own schema
+// (RunColumns, parameters, metrics) and its history rows (HistoryColumns).
+type TaskRow struct {
+	Key
+	Schema  table.Schema
+	Row     []any
+	History [][]any
+}
+
+// WriteTask writes rows, attempts that no file holds yet, as a task shard
+// (more than one only when a metric changed type between runs) with its
+// history file, synced and renamed into place, and returns their paths.
+// It then marks the fold, so that runners that indexed the multi-row
+// files list them again before they trust their index: the caller
+// releases the rows' claims only after that.
+func WriteTask(studyDir string, rows []TaskRow) ([]string, error) {
+	// In run id order, as a fold of the same rows would write them.
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b TaskRow) int {
+		return cmp.Or(strings.Compare(a.RunID, b.RunID), cmp.Compare(a.Attempt, b.Attempt))
+	})
+	var groups []*group
+	for _, r := range rows {
+		hist := make([][]any, len(r.History))
+		for i, h := range r.History {
+			hist[i] = append(h[:len(h):len(h)], int64(r.Attempt))
+		}
+		var g *group
+		groups, g = groupFor(groups, r.Schema, r.Key, len(rows))
+		g.add(r.Schema, [][]any{r.Row}, hist)
+	}
+	var paths []string
+	for _, g := range groups {
+		name := TaskName(g.first, false)
+		if err := g.write(studyDir, name); err != nil {
+			return paths, fmt.Errorf("write the task shard: %w", err)
+		}
+		paths = append(paths, filepath.Join(Dir(studyDir), name))
+	}
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	if err := markFold(studyDir); err != nil {
+		return paths, fmt.Errorf("write the task shard: %w", err)
+	}
+	crashPoint()
+	return paths, nil
 }
 
 // FoldTask folds the one-row shards of the given finished attempts, those

@@ -8,7 +8,8 @@
 // (DIR/stages/NAME/<key>-<cachekey[:10]>) and its attempts (run id
 // NAME-<cachekey[:16]>, shards in DIR/stages/NAME/shards) follow from it,
 // so re-planning after adding values, trials or models keeps every task
-// that exists, and changing a stage's command gives new tasks. Plan writes
+// that exists, and changing a stage's command gives new tasks; a task
+// whose folder was deleted runs again (decide, in state.go). Plan writes
 // the tasks to DIR/stages/plan.json; exec, the executors and status read
 // them from there.
 package stage

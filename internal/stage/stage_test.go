@@ -3,6 +3,8 @@ package stage_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/stage"
 	"github.com/gridstudy/gridstudy/internal/study"
+	"github.com/gridstudy/gridstudy/internal/table"
 )
 
 const base = `
@@ -323,5 +326,154 @@ command = "true"
 	}
 	if why := p.Unmet(dir, runs[0].Index); why != "stage prep task 0 (nphotons=1e6) is missing" {
 		t.Errorf("Unmet = %q", why)
+	}
+}
+
+// writeAttempt records attempt a of task t of stage s with status, as
+// far as the lifecycle reads it: a shard holding the status.
+func writeAttempt(t *testing.T, dir string, s *stage.Stage, task *stage.Task, a int, status string) {
+	t.Helper()
+	root := stage.Root(dir, s.Name)
+	if err := os.MkdirAll(shard.Dir(root), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := table.WriteFile(shard.Path(root, task.ID, a), table.Schema{{Name: "run_id", Kind: table.String}, {Name: "status", Kind: table.String}},
+		func(w *table.Writer) error { return w.Write([]any{task.ID, status}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateFolderGone: a task that ended ok but whose folder was deleted
+// (by hand, to have it made again) is not ok for State, TaskStatus and
+// Unmet, and Stale says its runner must not skip it; a live or queued
+// attempt still counts as such, and a task that did not end ok keeps its
+// state.
+func TestStateFolderGone(t *testing.T) {
+	ok, failed := shard.StatusOK, shard.StatusFailed
+	tests := []struct {
+		name     string
+		attempts []string // statuses of attempts 1, 2, …
+		folder   bool
+		queue    string
+		want     string
+		stale    bool
+	}{
+		{"ok, folder there", []string{ok}, true, "", ok, false},
+		{"ok, folder gone", []string{ok}, false, "", lifecycle.Missing, true},
+		{"failed then ok, folder gone", []string{failed, ok}, false, "", lifecycle.Missing, true},
+		{"ok, folder gone, queued again", []string{ok}, false, "PENDING", lifecycle.Pending, true},
+		{"failed, folder gone", []string{failed}, false, "", failed, false},
+		{"never ran", nil, false, "", lifecycle.Missing, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := study.Parse("study.toml", base+`
+[stages.sim]
+key = ["nphotons"]
+command = "true"
+`, dir, study.Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells, _ := st.Cells()
+			runs, _ := st.Runs(cells)
+			p, err := stage.Build(st, runs, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim := p.Stage("sim")
+			task := sim.Tasks[0]
+			for i, status := range tt.attempts {
+				writeAttempt(t, dir, sim, task, i+1, status)
+			}
+			if tt.folder {
+				if err := os.MkdirAll(filepath.Join(dir, task.Dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			states, err := stage.State(dir, p, stage.Sources{Queue: func(s string, i int) lifecycle.Queued {
+				if i == task.Index {
+					return lifecycle.Queued{State: tt.queue}
+				}
+				return lifecycle.Queued{}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := states[0]; got.State != tt.want || got.Attempts != len(tt.attempts) {
+				t.Errorf("State: %s after %d attempts, want %s after %d", got.State, got.Attempts, tt.want, len(tt.attempts))
+			}
+			if got := stage.Stale(dir, sim, task); got != tt.stale {
+				t.Errorf("Stale = %v, want %v", got, tt.stale)
+			}
+			if tt.queue != "" {
+				return
+			}
+			if got := stage.TaskStatus(dir, sim, 0); got != tt.want {
+				t.Errorf("TaskStatus = %s, want %s", got, tt.want)
+			}
+			want := ""
+			if tt.want != ok {
+				want = "stage sim task 0 (nphotons=1e6) is " + tt.want
+			}
+			if got := p.Unmet(dir, task.Runs[0]); got != want {
+				t.Errorf("Unmet = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestStaleTaskRunsAgain: the runner of a task whose folder was deleted
+// runs it again (attempt 2) instead of skipping it as ok, and makes the
+// folder again; then it is ok, and a runner skips it.
+func TestStaleTaskRunsAgain(t *testing.T) {
+	dir := t.TempDir()
+	st, err := study.Parse("study.toml", base+`
+[stages.sim]
+key = ["nphotons"]
+command = "echo {{.Params.nphotons}} > {{.StageDir}}/data"
+`, dir, study.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, _ := st.Cells()
+	runs, _ := st.Runs(cells)
+	p, err := stage.Build(st, runs, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := p.Stage("sim")
+	task := sim.Tasks[0]
+	runTask := func() runner.Result {
+		t.Helper()
+		job, err := runner.ForStage(dir, st, sim, task, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := runner.Run(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := runTask(); res.Skipped || res.Attempt != 1 || res.Status != shard.StatusOK {
+		t.Fatalf("first run: %+v", res)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, task.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	if res := runTask(); res.Skipped || res.Attempt != 2 || res.Status != shard.StatusOK {
+		t.Fatalf("after the folder was deleted: %+v, want attempt 2 run and ok", res)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, task.Dir, "data")); err != nil || string(b) != "1e6\n" {
+		t.Errorf("the task's folder holds %q, %v; want its data again", b, err)
+	}
+	if got := stage.TaskStatus(dir, sim, 0); got != shard.StatusOK {
+		t.Errorf("TaskStatus = %s, want ok", got)
+	}
+	if res := runTask(); !res.Skipped || res.Attempt != 2 {
+		t.Errorf("third run: %+v, want attempt 2 skipped as ok", res)
 	}
 }

@@ -1,8 +1,12 @@
 package stage
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -61,7 +65,7 @@ func State(studyDir string, p *Plan, src Sources) ([]TaskState, error) {
 			if src.Queue != nil {
 				q = src.Queue(s.Name, t.Index)
 			}
-			d := lifecycle.Decide(lifecycle.Probe(Root(studyDir, s.Name), t.ID), q)
+			d := decide(studyDir, s, t, q)
 			ts := TaskState{Stage: s.Name, Task: t, State: d.State, Attempts: d.Attempts, Result: d.Result}
 			if d.State == shard.StatusFailed {
 				// An after-runs task that found its group not ok records
@@ -104,10 +108,49 @@ func blockedBy(s *Stage, t *Task, done map[string][]TaskState, runs func(int) st
 	return strings.Join(bad, ", ")
 }
 
+// decide is where task t of stage s stands: the lifecycle rule of runs
+// over its attempts and q, and the one rule of stages on top of it (see
+// stale): an ok result does not count once the task's folder is gone.
+// Status, run, submit and exec all ask here, so they agree.
+func decide(studyDir string, s *Stage, t *Task, q lifecycle.Queued) lifecycle.Decision {
+	attempts := lifecycle.Probe(Root(studyDir, s.Name), t.ID)
+	d := lifecycle.Decide(attempts, q)
+	if !stale(d, studyDir, t) {
+		return d
+	}
+	// No finished attempt counts: not the ok one, nor an earlier failure
+	// (the task did not fail, it lost its output). A live attempt is
+	// still running, a queued task still queued.
+	for i := range attempts {
+		attempts[i].Status = ""
+	}
+	return lifecycle.Decide(attempts, q)
+}
+
+// stale says whether d, task t's decision, has an ok result whose folder
+// is gone. Users delete a stage folder by hand to have it made again, and
+// the runs that read it would fail. An error other than "does not exist"
+// (a file system that does not answer) is not taken as gone: the task
+// would run again for nothing.
+func stale(d lifecycle.Decision, studyDir string, t *Task) bool {
+	if d.ResultStatus != shard.StatusOK {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(studyDir, filepath.FromSlash(t.Dir)))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// Stale says whether task t of stage s ended ok but its folder is gone,
+// so that State and TaskStatus do not count it ok: its runner runs it
+// again instead of skipping it as ok.
+func Stale(studyDir string, s *Stage, t *Task) bool {
+	return stale(lifecycle.Decide(lifecycle.Probe(Root(studyDir, s.Name), t.ID), lifecycle.Queued{}), studyDir, t)
+}
+
 // TaskStatus is the lifecycle state of task i of stage s from its
-// attempts alone.
+// attempts and its folder (see decide), without the queue.
 func TaskStatus(studyDir string, s *Stage, i int) string {
-	return lifecycle.Decide(lifecycle.Probe(Root(studyDir, s.Name), s.Tasks[i].ID), lifecycle.Queued{}).State
+	return decide(studyDir, s, s.Tasks[i], lifecycle.Queued{}).State
 }
 
 // Unmet says which before-runs stage task that the run at manifest index

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/gridstudy/gridstudy/internal/atomicfile"
 )
 
 // orderKey is the file metadata key that keeps the caller's column order.
@@ -231,72 +229,24 @@ func (w *Writer) Close() (err error) {
 	return w.pw.Close()
 }
 
-// WriteFile writes the table that fill produces to path, atomically: the file
-// is written under a temporary name in the same folder (a dot file ending in
-// ".tmp", which globs for *.parquet never match), synced and renamed, and the
-// folder is synced. A reader never sees half a file, and a killed writer
-// leaves at most a temporary file. On any error, a panic in fill included,
-// the temporary file is removed and path is left as it was.
-func WriteFile(path string, s Schema, fill func(w *Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := createTemp(dir, base)
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
+// WriteFile writes the table that fill produces to path, atomically, by
+// package atomicfile: the file is written under a temporary name in the
+// same folder (a dot file ending in ".tmp", which globs for *.parquet never
+// match), synced and renamed, and the folder is synced; it gets mode 0666
+// less the umask, as os.Create would give it, since result files are meant
+// to be shared the way the user shares everything else. A reader never
+// sees half a file, and a killed writer leaves at most a temporary file.
+// On any error, a panic in fill included, the temporary file is removed
+// and path is left as it was.
+func WriteFile(path string, s Schema, fill func(w *Writer) error) error {
+	return atomicfile.Write(path, 0o666, true, func(f io.Writer) error {
+		w, err := NewWriter(f, s)
+		if err != nil {
+			return err
 		}
-	}()
-	w, err := NewWriter(f, s)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := fill(w); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	done = true
-	return syncDir(dir)
-}
-
-// createTemp creates a new file for base in dir. Unlike os.CreateTemp, it
-// creates the file with mode 0666 less the umask, as os.Create would: result
-// files are meant to be shared the way the user shares everything else.
-func createTemp(dir, base string) (*os.File, error) {
-	for {
-		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, os.ErrExist) {
-			return f, err
+		if err := fill(w); err != nil {
+			return err
 		}
-	}
-}
-
-// syncDir makes a rename in dir durable: without it, a crash of the node can
-// lose the new name even though the data was synced.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+		return w.Close()
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,8 +38,8 @@ wait
 	}
 	grow := filepath.Join(dir, entries[0].Dir, "grow.txt")
 	waitFile(t, grow)
-	// The supervisor, the command's bash, sleep 300 and the loop's bash.
-	waitProcs(t, dir, runID, func(n int) bool { return n >= 4 }, 10*time.Second)
+	// The command's bash, sleep 300 and the loop's bash.
+	waitProcs(t, dir, runID, func(n int) bool { return n >= 3 }, 10*time.Second)
 
 	runner.Process.Kill()
 	runner.Wait()
@@ -129,10 +130,10 @@ func TestKillLeftovers(t *testing.T) {
 	}
 }
 
-// TestSupervisorPassesSignals checks that a command that dies of a signal
-// is recorded with that signal, also for those that Go's runtime in the
-// supervisor would turn into exit code 2.
-func TestSupervisorPassesSignals(t *testing.T) {
+// TestSignalRecorded checks that a command that dies of a signal is
+// recorded with that signal, also for those that Go's runtime would turn
+// into exit code 2 in a Go process between the runner and the command.
+func TestSignalRecorded(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGABRT, syscall.SIGQUIT, syscall.SIGUSR2, syscall.SIGKILL} {
 		// Bash ignores SIGQUIT itself: the signal is for the sleep that
 		// it becomes, sent until it has become it.
@@ -150,8 +151,7 @@ command = "(while kill -%d $$ 2>/dev/null; do sleep 0.05; done) & exec sleep 5"
 
 // TestUsageAfterKill has a command burn some CPU (0.6 s here), then
 // ignore SIGTERM until it is killed after the grace period: its CPU time
-// must still be measured, though the supervisor rather than the runner
-// waited for it.
+// must still be measured.
 func TestUsageAfterKill(t *testing.T) {
 	dir, st, entries := newStudy(t, `
 name = "busy"
@@ -170,19 +170,73 @@ command = "trap '' TERM; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo
 	}
 }
 
-// BenchmarkSupervisor starts a no-op command under the supervisor, as the
-// runner does: its difference to BenchmarkDirect is the supervisor's
-// start-up cost.
-func BenchmarkSupervisor(b *testing.B) {
+// TestOneGuard runs several runs in one process, kills the guard by hand
+// between two of them, and wants every run ok, a new guard started for the
+// next run, and never more than one guard.
+func TestOneGuard(t *testing.T) {
+	dir, st, entries := newStudy(t, `
+name = "guard"
+trials = 4
+[run]
+args = ["/bin/true"]
+`)
+	for i, e := range entries {
+		if res := run(t, context.Background(), dir, st, e, 0); res.Status != shard.StatusOK {
+			t.Fatalf("run %d: %+v", i, res)
+		}
+		guards := guardPIDs(t)
+		if len(guards) != 1 {
+			t.Fatalf("after run %d the runner has guards %v, want one", i, guards)
+		}
+		if i == 1 {
+			syscall.Kill(guards[0], syscall.SIGKILL)
+			for len(guardPIDs(t)) > 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// guardPIDs lists this process's children that are guards.
+func guardPIDs(t *testing.T) []int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var pid, ppid int
+		var comm, state string
+		// The guard is /bin/sh under argv[0] gridstudy-guard: comm is
+		// the program's, so its argv is read from cmdline.
+		if _, err := fmt.Sscanf(string(b), "%d %s %s %d", &pid, &comm, &state, &ppid); err != nil || ppid != os.Getpid() || state == "Z" {
+			continue
+		}
+		argv, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+		if strings.HasPrefix(string(argv), guardName+"\x00") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// BenchmarkGuarded starts a no-op command under the guard, as the runner
+// does: its difference to BenchmarkDirect is what the guard costs a run.
+func BenchmarkGuarded(b *testing.B) {
 	for b.Loop() {
 		cmd := newCommand([]string{"/bin/true"})
-		_, usage, err := startCommand(cmd)
+		_, ended, err := startCommand(cmd)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := cmd.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		usage()
+		ended()
 	}
 }

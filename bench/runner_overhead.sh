@@ -7,13 +7,16 @@
 # - package initialisation: the sum of what GODEBUG=inittrace=1 reports,
 #   and the packages that take most of it.
 # - N runs of a no-op command through `gridstudy exec --index I` (one
-#   runner process per run, as SLURM starts them; each starts a second
-#   process, the supervisor: the same binary again) against the same
-#   command started directly (goal: < 5 ms more per run).
+#   runner process per run, as SLURM starts them; each also starts the
+#   runner's guard, a /bin/sh, once) against the same command started
+#   directly (goal: < 5 ms more per run);
+# - the same N runs packed into one task, `gridstudy exec --task 0` with
+#   runs_per_task = N (one runner and one guard for all): the overhead per
+#   run inside a packed task;
 # - peak memory: the exec process tree (GNU time reports the largest of the
-#   runner, its supervisor and the command), the supervisor alone (VmHWM of
-#   the command's parent, read by the command), --version, a packed task of
-#   4 runs (goal < 15 MB per process).
+#   runner, its guard and the command), the runner itself while its command
+#   runs (VmHWM of the command's parent, read by the command), --version, a
+#   packed task of 4 runs (goal < 15 MB per process).
 #
 # Usage: bench/runner_overhead.sh [N]    (default 200)
 # GRIDSTUDY_BIN=path measures that binary instead of building one (for a
@@ -70,8 +73,22 @@ t2=$(ns)
 direct=$(bc -l <<< "($t1 - $t0) / $n / 1000000")
 runner=$(bc -l <<< "($t2 - $t1) / $n / 1000000")
 printf 'direct /bin/true:           %8.2f ms per run\n' "$direct"
-printf 'gridstudy exec /bin/true:   %8.2f ms per run (runner + supervisor + command)\n' "$runner"
+printf 'gridstudy exec /bin/true:   %8.2f ms per run (runner + guard + command)\n' "$runner"
 printf 'runner overhead:            %8.2f ms per run (goal < 5)\n' "$(bc -l <<< "$runner - $direct")"
+cat > "$work/task.toml" <<TOML
+name = "task"
+trials = $n
+[run]
+args = ["/bin/true"]
+[slurm]
+runs_per_task = $n
+TOML
+"$work/gridstudy" plan "$work/task.toml" -o "$work/task" > /dev/null
+t0=$(ns)
+"$work/gridstudy" exec "$work/task" --task 0 > /dev/null
+t1=$(ns)
+task=$(bc -l <<< "($t1 - $t0) / $n / 1000000")
+printf 'packed task of %d runs:     %8.2f ms per run, %.2f ms more than /bin/true alone\n' "$n" "$task" "$(bc -l <<< "$task - $direct")"
 
 peak() { /usr/bin/time -f %M "$@" 2>&1 > /dev/null | tail -1; }
 mb() { bc -l <<< "$1 / 1024"; }
@@ -86,7 +103,7 @@ TOML
 "$work/gridstudy" exec "$work/hwm" --index 0 > /dev/null
 hwm=$(cat "$work"/hwm/experiments/*/trial_1/hwm)
 kb() { awk -v k="$1:" '$1 == k {print $2}' <<< "$hwm"; }
-printf 'supervisor peak RSS (before waiting): %6.1f MB (now %.1f MB private, %.1f MB of the shared binary)\n' \
+printf 'runner peak RSS (command running):    %6.1f MB (%.1f MB private, %.1f MB of the shared binary)\n' \
 	"$(mb "$(kb VmHWM)")" "$(mb "$(kb RssAnon)")" "$(mb "$(kb RssFile)")"
 cat > "$work/packed.toml" <<TOML
 name = "packed"

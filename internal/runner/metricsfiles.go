@@ -15,11 +15,13 @@ import (
 const PrevFinalMetricsFile = FinalMetricsFile + ".prev"
 
 // freshMetricsFiles sets up the metrics files of the run folder runDir for
-// a new attempt and returns the path of the (empty) JSON-lines file.
+// a new attempt and returns the path of the JSON-lines file, which nothing
+// is at: the command's first append creates it, and a run that reports
+// nothing costs no file.
 //
 // Whatever the last attempt's command left under the metrics file's name is
-// removed first, not opened: a named pipe would block the open, and a
-// symbolic link would make the runner truncate its target. metrics.json is
+// removed, not opened: a named pipe would block the open, and a symbolic
+// link would make the runner truncate its target. metrics.json is
 // moved to PrevFinalMetricsFile, so that whatever metrics.json is there
 // when the command ends was written by this attempt: a file's time stamp
 // cannot tell, since a command may copy a file with its time (cp -p) and
@@ -28,13 +30,6 @@ func freshMetricsFiles(runDir string) (string, error) {
 	path := filepath.Join(runDir, MetricsFile)
 	if err := os.RemoveAll(path); err != nil {
 		return "", fmt.Errorf("clear the metrics file of the last attempt: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return "", fmt.Errorf("create the metrics file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("create the metrics file: %w", err)
 	}
 	final := filepath.Join(runDir, FinalMetricsFile)
 	if _, err := os.Lstat(final); err != nil {

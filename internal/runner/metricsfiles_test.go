@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,5 +205,33 @@ command = '''for i in $(seq 1 %d); do echo "{\"m$i\": $i}"; done >> "$GRIDSTUDY_
 		!strings.Contains(errText, "3 metric value(s) dropped: a run keeps at most 10000 final metrics") {
 		t.Errorf("status %s, %d columns, error %q; want ok, %d metric columns and a note",
 			res.Status, len(v), errText, metricslog.MaxMetrics)
+	}
+}
+
+// TestMetricsFileMadeByTheCommand: the runner makes no metrics file, so a
+// run that reports nothing leaves none, and a command's first append makes
+// it.
+func TestMetricsFileMadeByTheCommand(t *testing.T) {
+	silent, _ := runBounded(t, "name = \"silent\"\n[run]\nargs = [\"/bin/true\"]\n", 20*time.Second)
+	if silent.Status != shard.StatusOK {
+		t.Fatalf("silent run: %+v", silent)
+	}
+	var found []string
+	filepath.WalkDir(filepath.Dir(filepath.Dir(silent.Shard)), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == MetricsFile {
+			found = append(found, path)
+		}
+		return nil
+	})
+	if len(found) != 0 {
+		t.Errorf("a run that reported nothing left %v", found)
+	}
+	res, v := runBounded(t, `
+name = "talks"
+[run]
+command = '''echo '{"psnr": 2}' >> "$GRIDSTUDY_METRICS"'''
+`, 20*time.Second)
+	if res.Status != shard.StatusOK || v["psnr"] != 2.0 {
+		t.Errorf("run that appended a metric: %+v, psnr %v", res, v["psnr"])
 	}
 }

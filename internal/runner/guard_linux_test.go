@@ -240,3 +240,37 @@ func BenchmarkGuarded(b *testing.B) {
 		ended()
 	}
 }
+
+// TestGuardScript feeds the guard's program the lines a runner sends (three
+// groups start, the first and last end) and closes its input, as a dying
+// runner does: it must kill the group still in flight and spare those that
+// ended, whose numbers may belong to someone else by then.
+func TestGuardScript(t *testing.T) {
+	var groups []*exec.Cmd
+	for range 3 {
+		cmd := exec.Command("sleep", "30")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+		})
+		groups = append(groups, cmd)
+	}
+	g := exec.Command("/bin/sh", "-c", guardScript)
+	g.Stdin = strings.NewReader(fmt.Sprintf("+ %d\n+ %d\n- %d\n+ %d\n- %d\n- 99999999\n",
+		groups[0].Process.Pid, groups[1].Process.Pid, groups[0].Process.Pid, groups[2].Process.Pid, groups[2].Process.Pid))
+	if out, err := g.CombinedOutput(); err != nil {
+		t.Fatalf("guard: %v: %s", err, out)
+	}
+	if err := groups[1].Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("the group in flight ended with %v, want killed", err)
+	}
+	for _, i := range []int{0, 2} {
+		if err := syscall.Kill(groups[i].Process.Pid, 0); err != nil {
+			t.Errorf("group %d, which had ended for the guard, was killed: %v", i, err)
+		}
+	}
+}

@@ -1,11 +1,20 @@
 // Command mkshards plans a benchmark study of N runs (2 models x 10 x N/1000
 // x 10 cells x 5 trials; 10,000 by default) into DIR and writes one ok run
 // shard per run, as the runner would, with three metrics; with -shards K,
-// only the first K runs have one, as in a study part-way through. It feeds
-// bench/collect_vs_duckdb.sh, bench/collect_scale.sh and
+// only the first K runs have one, as in a study part-way through. With
+// -failed F, every F-th run failed instead, with an error and no metrics.
+//
+// With -task T, every T runs' shards are folded into a task shard by
+// shard.FoldTask, as a packed task of T runs folds them; with -compact,
+// what is folded is compacted by shard.Compact into parts of
+// shard.PartRows runs each, as collect --compact does. Both go a task (or
+// a part) at a time, so the one-row shards of a million runs never all sit
+// on disk together.
+//
+// It feeds bench/collect_vs_duckdb.sh, bench/collect_scale.sh and
 // bench/status_scale.sh, and prints how long planning took.
 //
-// Usage: mkshards [-n N] [-shards K] DIR
+// Usage: mkshards [-n N] [-shards K] [-failed F] [-task T] [-compact] DIR
 package main
 
 import (
@@ -68,10 +77,13 @@ func main() {
 	fs.SetOutput(io.Discard)
 	n := fs.Int("n", 10000, "runs to plan: a positive multiple of 1000")
 	shards := fs.Int("shards", -1, "shards to write, for the first runs (default: one per run)")
+	failed := fs.Int("failed", 0, "make every F-th run a failed one (0: none)")
+	task := fs.Int("task", 0, "fold every T runs' shards into a task shard (0: leave one-row shards)")
+	compact := fs.Bool("compact", false, "compact the shards into parts of 10,000 runs, as collect --compact does")
 	err := fs.Parse(os.Args[1:])
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Println("usage: mkshards [-n N] [-shards K] DIR")
+		fmt.Println(usageLine)
 		return
 	case err != nil:
 		usage(err.Error())
@@ -81,21 +93,36 @@ func main() {
 		usage(fmt.Sprintf("-n %d: want a positive multiple of %d", *n, runsPerImageSize))
 	case *shards > *n:
 		usage(fmt.Sprintf("-shards %d: more than the %d runs", *shards, *n))
+	case *failed < 0:
+		usage(fmt.Sprintf("-failed %d: want 0 or more", *failed))
+	case *task < 0:
+		usage(fmt.Sprintf("-task %d: want 0 or more", *task))
 	case *shards < 0:
 		*shards = *n
 	}
-	if err := run(fs.Arg(0), *n, *shards); err != nil {
+	if err := run(fs.Arg(0), *n, options{shards: *shards, failed: *failed, task: *task, compact: *compact}); err != nil {
 		fmt.Fprintln(os.Stderr, "mkshards:", err)
 		os.Exit(1)
 	}
 }
 
+const usageLine = "usage: mkshards [-n N] [-shards K] [-failed F] [-task T] [-compact] DIR"
+
 func usage(msg string) {
-	fmt.Fprintf(os.Stderr, "mkshards: %s\nusage: mkshards [-n N] [-shards K] DIR\n", msg)
+	fmt.Fprintf(os.Stderr, "mkshards: %s\n%s\n", msg, usageLine)
 	os.Exit(2)
 }
 
-func run(dir string, n, shards int) error {
+// options says which runs get a shard, which of them failed, and how the
+// shards are folded.
+type options struct {
+	shards  int  // runs with a shard: the first ones
+	failed  int  // every failed-th run failed; 0 for none
+	task    int  // runs per task shard; 0 for one-row shards
+	compact bool // compact into parts
+}
+
+func run(dir string, n int, o options) error {
 	st, err := study.Parse("bench.toml", benchStudy(n), ".", study.Overrides{})
 	if err != nil {
 		return err
@@ -117,14 +144,70 @@ func run(dir string, n, shards int) error {
 		nph, _ := c.Values[0].Number()
 		nim, _ := c.Values[1].Number()
 		w, _ := c.Values[2].Number()
+		if o.failed > 0 && r.Index%o.failed == 0 {
+			return []any{r.ID, c.ID, c.Model, int64(r.Trial), r.Seed, int64(1), shard.StatusFailed, int64(1), nil,
+				3.0, 2.5, 900.0, 4000.0, "node01", "123", "123", fmt.Sprint(r.Index), t0, t0.Add(3 * time.Second), "command exited with status 1", int64(0), "bench",
+				"Traceback (most recent call last):\nValueError: nll_weight " + fmt.Sprint(w) + " diverged",
+				nph, int64(nim), w, nil, nil, nil}
+		}
 		psnr := 10 + 2.5*math.Log10(nph) + nim/400 - 3*(w-0.5)*(w-0.5) + 0.3*math.Sin(float64(r.Seed))
 		return []any{r.ID, c.ID, c.Model, int64(r.Trial), r.Seed, int64(1), shard.StatusOK, int64(0), nil,
 			60 + nim/10, 55 + nim/10, 900.0, 4000.0, "node01", "123", "123", fmt.Sprint(r.Index), t0, t0.Add(time.Minute), nil, int64(0), "bench", nil,
 			nph, int64(nim), w, psnr, 1 - math.Exp(-(psnr-8)/9), 0.6 * math.Exp(-psnr/12)}
 	}
-	// Shards are written in parallel and without the runner's fsyncs: a
-	// benchmark's input needs the files' bytes, not their durability, and
-	// 100,000 fsyncs would take longer than the collect they feed.
+	// The shards go a task at a time (a part at a time without tasks, all
+	// at once without either), each batch folded before the next is
+	// written.
+	batch := o.shards
+	switch {
+	case o.task > 0:
+		batch = o.task
+	case o.compact:
+		batch = shard.PartRows
+	}
+	tasks, parts, unfolded := 0, 0, 0
+	for lo := 0; lo < o.shards; lo += batch {
+		runs := p.Runs[lo:min(lo+batch, o.shards)]
+		if err := writeShards(dir, schema, runs, row); err != nil {
+			return err
+		}
+		if o.task > 0 {
+			keys := make([]shard.Key, len(runs))
+			for i, r := range runs {
+				keys[i] = shard.Key{RunID: r.ID, Attempt: 1}
+			}
+			paths, err := shard.FoldTask(dir, keys)
+			if err != nil {
+				return fmt.Errorf("fold runs %d-%d: %w", lo, lo+len(runs)-1, err)
+			}
+			tasks += len(paths)
+		}
+		unfolded += len(runs)
+		if o.compact && (unfolded >= shard.PartRows || lo+batch >= o.shards) {
+			c, err := shard.Compact(dir)
+			if err != nil {
+				return err
+			}
+			parts += c.Parts
+			unfolded = 0
+		}
+	}
+	switch {
+	case o.compact:
+		fmt.Printf("wrote %d shards, compacted into %d parts under %s\n", o.shards, parts, shard.Dir(dir))
+	case o.task > 0:
+		fmt.Printf("wrote %d shards, folded into %d task shards under %s\n", o.shards, tasks, shard.Dir(dir))
+	default:
+		fmt.Printf("wrote %d shards under %s\n", o.shards, shard.Dir(dir))
+	}
+	return nil
+}
+
+// writeShards writes the one-row shard of each of runs, in parallel and
+// without the runner's fsyncs: a benchmark's input needs the files' bytes,
+// not their durability, and 100,000 fsyncs would take longer than the
+// collect they feed.
+func writeShards(dir string, schema table.Schema, runs []study.RunSpec, row func(study.RunSpec) []any) error {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -150,16 +233,12 @@ func run(dir string, n, shards int) error {
 			}
 		})
 	}
-	for _, r := range p.Runs[:shards] {
+	for _, r := range runs {
 		next <- r
 	}
 	close(next)
 	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	fmt.Printf("wrote %d shards under %s\n", shards, shard.Dir(dir))
-	return nil
+	return firstErr
 }
 
 func writeShard(w io.Writer, schema table.Schema, row []any) error {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
+	"github.com/gridstudy/gridstudy/internal/state"
 )
 
 // TestRunSizes: -n plans that many runs and -shards writes the shards of
@@ -14,7 +17,7 @@ import (
 func TestRunSizes(t *testing.T) {
 	for _, tc := range []struct{ n, shards int }{{1000, 3}, {2000, 0}} {
 		dir := filepath.Join(t.TempDir(), "s")
-		if err := run(dir, tc.n, tc.shards); err != nil {
+		if err := run(dir, tc.n, options{shards: tc.shards}); err != nil {
 			t.Fatal(err)
 		}
 		entries, err := manifest.Read(filepath.Join(dir, manifest.File))
@@ -36,5 +39,50 @@ func TestRunSizes(t *testing.T) {
 				t.Errorf("shard of run %d: status %q", e.Index, st)
 			}
 		}
+	}
+}
+
+// TestFolded: -task folds the shards into task shards of that many runs,
+// -compact compacts them into parts, -failed makes every F-th run a failed
+// one; status counts every run once either way.
+func TestFolded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		o       options
+		pattern string // the run files left
+		files   int
+	}{
+		{"tasks", options{shards: 2000, failed: 50, task: 300}, "task-*.parquet", 7},
+		{"parts", options{shards: 1500, failed: 50, task: 100, compact: true}, "part-*.parquet", 1},
+		{"parts without tasks", options{shards: 2000, compact: true}, "part-*.parquet", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "s")
+			if err := run(dir, 2000, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			runFiles, err := filepath.Glob(filepath.Join(shard.Dir(dir), "*.parquet"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			multi, _ := filepath.Glob(filepath.Join(shard.Dir(dir), tc.pattern))
+			if len(multi) != tc.files || len(runFiles) != tc.files {
+				t.Errorf("%d files matching %s of %d run files, want %d: %v", len(multi), tc.pattern, len(runFiles), tc.files, runFiles)
+			}
+			rep, err := state.Gather(context.Background(), dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			failed := 0
+			if tc.o.failed > 0 {
+				failed = (tc.o.shards + tc.o.failed - 1) / tc.o.failed // indices 0, F, 2F, …
+			}
+			want := map[string]int{shard.StatusOK: tc.o.shards - failed, shard.StatusFailed: failed, lifecycle.Missing: 2000 - tc.o.shards}
+			for s, n := range want {
+				if rep.Counts[s] != n {
+					t.Errorf("%s: %d runs, want %d (%v)", s, rep.Counts[s], n, rep.Counts)
+				}
+			}
+		})
 	}
 }

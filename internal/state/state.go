@@ -12,12 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strings"
 	"sync"
-	"syscall"
 
-	"github.com/gridstudy/gridstudy/internal/atomicfile"
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/lock"
 	"github.com/gridstudy/gridstudy/internal/manifest"
@@ -78,7 +74,8 @@ func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 	}
 }
 
-// errFolded says that a shard listed a moment before has gone.
+// errFolded says that a shard listed a moment before has gone, or that
+// the manifest changed while status read it.
 var errFolded = errors.New("a shard went while status read it (folded into another file): ask again")
 
 func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, error) {
@@ -86,52 +83,49 @@ func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 	// statting: one goroutine each, so that status at a million runs
 	// takes the longer of the two, not their sum.
 	rep := &Report{Counts: map[string]int{}}
+	manifestPath := filepath.Join(dir, manifest.File)
+	manifestKey := fileKey(manifestPath)
 	manifestDone := make(chan error, 1)
 	go func() {
 		// The run columns alone, a column at a time: rows of boxed
 		// values, each with a map of its parameters, took longer than
 		// all the rest of status at a million runs.
-		entries, err := manifest.ReadRuns(filepath.Join(dir, manifest.File))
+		entries, err := manifest.ReadRuns(manifestPath)
 		rep.Runs = make([]Run, len(entries))
 		for i, e := range entries {
 			rep.Runs[i] = Run{Index: e.Index, RunID: e.RunID, Model: e.Model, Trial: e.Trial, Dir: e.Dir}
 		}
 		manifestDone <- err
 	}()
-	shards, claims, err := shard.List(dir)
-	if err != nil {
+	fail := func(err error) (*Report, error) {
 		<-manifestDone
 		return nil, err
 	}
-	// run id -> its latest attempt with a run shard, and that shard's status
+	shards, claims, err := shard.List(dir)
+	if err != nil {
+		return fail(err)
+	}
+	cachePath := filepath.Join(shard.Dir(dir), cacheFile)
+	cache, fresh := loadCache(cachePath), newStatusCache()
+	fresh.manifest = manifestKey
+	// run id -> its latest attempt with a one-row shard, and its status
 	latest := map[string]lifecycle.Attempt{}
 	for _, s := range shards {
 		if !s.History && !s.Multi && s.Attempt > latest[s.RunID].Number {
 			latest[s.RunID] = lifecycle.Attempt{Number: s.Attempt}
 		}
 	}
-	multi, err := readMulti(dir, shards, latest)
+	readOne, gone := readStatuses(dir, shards, latest, cache, fresh)
+	if gone {
+		return fail(errFolded)
+	}
+	files, err := readMulti(dir, shards, cache, manifestKey)
 	if err != nil {
-		<-manifestDone
-		return nil, err
-	}
-	if readStatuses(dir, latest) {
-		<-manifestDone
-		return nil, errFolded
-	}
-	// Claims of attempts newer than the latest shard: running, or died.
-	// Older claims cannot change the decision.
-	extra := map[string][]lifecycle.Attempt{}
-	for _, c := range claims {
-		if c.Attempt > latest[c.RunID].Number {
-			live := lock.Held(filepath.Join(shard.Dir(dir), c.Name))
-			extra[c.RunID] = append(extra[c.RunID], lifecycle.Attempt{Number: c.Attempt, Live: live})
-		}
+		return fail(err)
 	}
 	subs, err := slurm.OpenJournal(dir).Read()
 	if err != nil {
-		<-manifestDone
-		return nil, err
+		return fail(err)
 	}
 	queued := map[int]slurm.Task{} // manifest index -> its queued task
 	if client != nil && len(subs) > 0 {
@@ -140,14 +134,51 @@ func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 	if err := <-manifestDone; err != nil {
 		return nil, err
 	}
+	if fileKey(manifestPath) != manifestKey {
+		return nil, errFolded
+	}
+	folded, readMany, err := placeMulti(dir, rep.Runs, files, fresh)
+	if err != nil {
+		return nil, err
+	}
+	if len(fresh.multi) == 0 {
+		fresh.manifest = "" // positions of no file to tie to it
+	}
+	if readOne || readMany || !fresh.same(cache) {
+		// A study folder may be read-only to whoever asks: then the next
+		// call reads the shards again, which is only slower.
+		_ = fresh.save(cachePath)
+	}
+	byRun := map[string][]shard.Entry{}
+	for _, c := range claims {
+		byRun[c.RunID] = append(byRun[c.RunID], c)
+	}
 	var attempts []lifecycle.Attempt
 	for i := range rep.Runs {
 		r := &rep.Runs[i]
-		attempts = append(attempts[:0], extra[r.RunID]...)
-		if a, ok := latest[r.RunID]; ok {
-			attempts = append(attempts, a)
+		var f found
+		if folded != nil {
+			f = folded[i]
 		}
-		r.multi = multi[r.RunID]
+		// A (run, attempt) found twice, in its one-row shard and in a
+		// multi-row file (a fold killed between writing the one and
+		// removing the other), counts once.
+		if a, ok := latest[r.RunID]; ok && a.Number >= f.Number {
+			f = found{Attempt: a}
+		}
+		attempts = attempts[:0]
+		if f.Number > 0 {
+			attempts = append(attempts, f.Attempt)
+			r.multi = f.multi
+		}
+		// Claims of attempts newer than the latest shard: running, or
+		// died. Older claims cannot change the decision.
+		for _, c := range byRun[r.RunID] {
+			if c.Attempt > f.Number {
+				live := lock.Held(filepath.Join(shard.Dir(dir), c.Name))
+				attempts = append(attempts, lifecycle.Attempt{Number: c.Attempt, Live: live})
+			}
+		}
 		task, isQueued := queued[r.Index]
 		d := lifecycle.Decide(attempts, lifecycle.Queued{State: task.State})
 		r.State, r.Attempts, r.Result = d.State, d.Attempts, d.Result
@@ -162,22 +193,69 @@ func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 	return rep, nil
 }
 
+// fileKey is the cacheKey of the file at path; "" when it cannot be
+// statted.
+func fileKey(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return cacheKey(filepath.Base(path), fi)
+}
+
 // Explain fills in the Error of each run that stands failed, cancelled,
-// timeout or preempted, from its result shard. It reads one shard per such
-// run, so only the verbs that show the reasons ask for them.
+// timeout or preempted, from its result shard. It reads the shard of each
+// such run, or each multi-row file that holds one once, so only the verbs
+// that show the reasons ask for them.
 func Explain(dir string, rep *Report) {
+	var one []*Run                // runs whose result is a one-row shard
+	byFile := map[string][]*Run{} // multi-row file -> runs whose result it holds
+	var files []string
 	for i := range rep.Runs {
 		r := &rep.Runs[i]
 		switch r.State {
 		case shard.StatusFailed, shard.StatusCancelled, shard.StatusTimeout, shard.StatusPreempted:
 			switch {
 			case r.Result > 0 && r.multi != "":
-				r.Error = shard.ReadRowError(filepath.Join(shard.Dir(dir), r.multi), shard.Key{RunID: r.RunID, Attempt: r.Result})
+				if byFile[r.multi] == nil {
+					files = append(files, r.multi)
+				}
+				byFile[r.multi] = append(byFile[r.multi], r)
 			case r.Result > 0:
-				r.Error = shard.ReadError(shard.Path(dir, r.RunID, r.Result))
+				one = append(one, r)
 			}
 		}
 	}
+	// One task per file: each writes the Error of its own runs only.
+	forEach(len(files)+len(one), func(i int) {
+		if i < len(one) {
+			one[i].Error = shard.ReadError(shard.Path(dir, one[i].RunID, one[i].Result))
+			return
+		}
+		errs := shard.ReadRowErrors(filepath.Join(shard.Dir(dir), files[i-len(one)]))
+		for _, r := range byFile[files[i-len(one)]] {
+			r.Error = errs[shard.Key{RunID: r.RunID, Attempt: r.Result}]
+		}
+	})
+}
+
+// forEach calls fn(0), …, fn(n-1) on as many goroutines as there are
+// processors, and returns when all have returned.
+func forEach(n int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // queuedRuns maps the study's queued array tasks to manifest indices, and
@@ -217,69 +295,139 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 	return out, stages, nil
 }
 
-// cacheFile keeps the status of the shards already read, each under its
-// name, inode, size and modification time: a shard deleted, replaced or
-// rewritten by hand never matches its old entry, so the cache can only
-// spare reading a file that is still the same file. Entries of shards no
-// longer the latest of their run are dropped on each save.
-const cacheFile = ".status-cache"
-
-// cacheKey identifies one shard file's content as far as stat can tell.
-func cacheKey(name string, fi os.FileInfo) string {
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = st.Ino
-	}
-	return fmt.Sprintf("%s %d %d %d", name, ino, fi.Size(), fi.ModTime().UnixNano())
+// found is what the shards say of a run's latest finished attempt.
+type found struct {
+	lifecycle.Attempt
+	// multi names the multi-row file that holds it; "" for a one-row
+	// shard.
+	multi string
 }
 
-// readMulti adds the attempts that the multi-row files among shards hold
-// to latest, with their status, where they are later than what latest
-// holds, and returns, for each run whose latest attempt is such a row, the
-// file's name. A (run, attempt) found twice (a fold killed between writing
-// a file and removing its sources) counts once. Multi-row files are few,
-// a hundred runs or more each, and read whole.
-func readMulti(dir string, shards []shard.Entry, latest map[string]lifecycle.Attempt) (map[string]string, error) {
-	where := map[string]string{}
+// multiFile is one multi-row file: its rows as the status cache holds
+// them, or as read from the file.
+type multiFile struct {
+	name, key string
+	cached    string // its cache line's rows, when hit
+	hit       bool
+	rows      []shard.Row // when not hit
+}
+
+// readMulti lists the multi-row files among shards, with their rows from
+// the cache, if its positions index the manifest whose key is manifest,
+// or else the run id, attempt and status of every row, read from the
+// files in parallel. Multi-row files are few, a hundred runs or more
+// each.
+func readMulti(dir string, shards []shard.Entry, cache *statusCache, manifest string) ([]multiFile, error) {
+	var files []multiFile
+	var todo []int
 	for _, e := range shards {
 		if !e.Multi || e.History {
 			continue
 		}
-		rows, err := shard.ReadRows(filepath.Join(shard.Dir(dir), e.Name))
+		fi, err := os.Lstat(filepath.Join(shard.Dir(dir), e.Name))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errFolded
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", e.Name, err)
+			return nil, err
 		}
-		for _, r := range rows {
-			if r.Attempt > latest[r.RunID].Number {
-				latest[r.RunID] = lifecycle.Attempt{Number: r.Attempt, Status: r.Status}
-				where[r.RunID] = e.Name
-			}
+		f := multiFile{name: e.Name, key: cacheKey(e.Name, fi)}
+		if cache.manifest == manifest {
+			f.cached, f.hit = cache.multi[f.key]
+		}
+		if !f.hit {
+			todo = append(todo, len(files))
+		}
+		files = append(files, f)
+	}
+	errs := make([]error, len(files))
+	forEach(len(todo), func(t int) {
+		i := todo[t]
+		files[i].rows, errs[i] = shard.ReadRows(filepath.Join(shard.Dir(dir), files[i].name))
+	})
+	for i, f := range files {
+		switch {
+		case errors.Is(errs[i], fs.ErrNotExist):
+			return nil, errFolded
+		case errs[i] != nil:
+			return nil, fmt.Errorf("read %s: %w", f.name, errs[i])
 		}
 	}
-	return where, nil
+	return files, nil
+}
+
+// placeMulti returns, for each of runs (by manifest position), the latest
+// attempt that files hold, with its status and file (the zero found for
+// none; nil when there are no files), and puts each file's rows into
+// fresh. read reports whether a file was read rather than found in the
+// cache. A (run, attempt) found in two files counts once, and a row of a
+// run that the manifest does not have counts for none.
+func placeMulti(dir string, runs []Run, files []multiFile, fresh *statusCache) (out []found, read bool, err error) {
+	if len(files) == 0 {
+		return nil, false, nil
+	}
+	out = make([]found, len(runs))
+	place := func(pos, attempt int, status, file string) {
+		if attempt > out[pos].Number {
+			out[pos] = found{Attempt: lifecycle.Attempt{Number: attempt, Status: status}, multi: file}
+		}
+	}
+	var byID map[string]int // run id -> position, made for the first file read
+	for _, f := range files {
+		if f.hit {
+			if ranges, ok := decodeRows(f.cached, len(runs)); ok {
+				for _, r := range ranges {
+					for p := r.pos; p < r.pos+r.n; p++ {
+						place(p, r.attempt, r.status, f.name)
+					}
+				}
+				fresh.multi[f.key] = f.cached
+				continue
+			}
+			// A line spoiled by hand: read the file after all.
+			f.rows, err = shard.ReadRows(filepath.Join(shard.Dir(dir), f.name))
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, false, errFolded
+			}
+			if err != nil {
+				return nil, false, fmt.Errorf("read %s: %w", f.name, err)
+			}
+		}
+		read = true
+		if byID == nil {
+			byID = make(map[string]int, len(runs))
+			for i, r := range runs {
+				byID[r.RunID] = i
+			}
+		}
+		rows := make([]posRow, 0, len(f.rows))
+		for _, r := range f.rows {
+			if p, ok := byID[r.RunID]; ok {
+				place(p, r.Attempt, r.Status, f.name)
+				rows = append(rows, posRow{pos: p, attempt: r.Attempt, status: r.Status})
+			}
+		}
+		if enc, ok := encodeRows(rows); ok {
+			fresh.multi[f.key] = enc
+		}
+	}
+	return out, read, nil
 }
 
 // readStatuses fills in the Status of each run's latest attempt in latest
-// from its shard, read in parallel, or from the cache where it can. It
-// reports whether a shard had gone.
-func readStatuses(dir string, latest map[string]lifecycle.Attempt) (gone bool) {
-	cachePath := filepath.Join(shard.Dir(dir), cacheFile)
-	cache := loadCache(cachePath)
+// (one-row shards among shards), from the shard, read in parallel, or from
+// the cache where it can, and puts each in fresh. It reports whether it
+// read a shard, and whether a shard had gone.
+func readStatuses(dir string, shards []shard.Entry, latest map[string]lifecycle.Attempt, cache, fresh *statusCache) (read, gone bool) {
 	type job struct{ runID, name string }
-	// The jobs are listed before the workers start: they write to latest,
-	// which must not be ranged over meanwhile.
-	todo := make([]job, 0, len(latest))
-	for id, a := range latest {
-		if a.Status == "" { // not known from a multi-row file
-			todo = append(todo, job{id, shard.Name(id, a.Number, false)})
+	// The jobs are listed before the workers start: they write to latest.
+	var todo []job
+	for _, s := range shards {
+		if !s.History && !s.Multi && latest[s.RunID].Number == s.Attempt {
+			todo = append(todo, job{s.RunID, s.Name})
 		}
 	}
 	jobs := make(chan job)
-	fresh := make(map[string]string, len(latest))
-	read := 0
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0)*2; w++ {
@@ -290,25 +438,19 @@ func readStatuses(dir string, latest map[string]lifecycle.Attempt) (gone bool) {
 				if err != nil {
 					mu.Lock()
 					gone = gone || errors.Is(err, fs.ErrNotExist)
-					a := latest[j.runID]
-					a.Status = shard.StatusFailed
-					latest[j.runID] = a
+					latest[j.runID] = lifecycle.Attempt{Number: latest[j.runID].Number, Status: shard.StatusFailed}
 					mu.Unlock()
 					continue
 				}
 				key := cacheKey(j.name, fi)
-				st, hit := cache[key]
+				st, hit := cache.status[key]
 				if !hit {
 					st = shard.ReadStatus(path)
 				}
 				mu.Lock()
-				a := latest[j.runID]
-				a.Status = st
-				latest[j.runID] = a
-				fresh[key] = st
-				if !hit {
-					read++
-				}
+				latest[j.runID] = lifecycle.Attempt{Number: latest[j.runID].Number, Status: st}
+				fresh.status[key] = st
+				read = read || !hit
 				mu.Unlock()
 			}
 		})
@@ -318,37 +460,5 @@ func readStatuses(dir string, latest map[string]lifecycle.Attempt) (gone bool) {
 	}
 	close(jobs)
 	wg.Wait()
-	if read > 0 || len(fresh) != len(cache) {
-		// A study folder may be read-only to whoever asks: then the next
-		// call reads the shards again, which is only slower.
-		_ = saveCache(cachePath, fresh)
-	}
-	return gone
-}
-
-func loadCache(path string) map[string]string {
-	cache := map[string]string{}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return cache
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, st, ok := strings.Cut(line, "\t"); ok {
-			cache[name] = st
-		}
-	}
-	return cache
-}
-
-func saveCache(path string, cache map[string]string) error {
-	names := make([]string, 0, len(cache))
-	for n := range cache {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		b.WriteString(n + "\t" + cache[n] + "\n")
-	}
-	return atomicfile.WriteBytes(path, []byte(b.String()), 0o644, false)
+	return read, gone
 }

@@ -76,14 +76,25 @@ func Compact(studyDir string) (Compacted, error) {
 		}
 		sources = append(sources, e)
 	}
-	groups, dups := fold(studyDir, sources, seen, PartRows)
-	for _, g := range groups {
+	write := func(g *group) error {
 		if err := g.write(studyDir, PartName(next, false)); err != nil {
-			return c, fmt.Errorf("compact: %w", err)
+			return err
 		}
 		next++
 		c.Parts++
 		c.Rows += len(g.rows)
+		return nil
+	}
+	groups, dups, err := fold(studyDir, sources, seen, PartRows, write)
+	if err != nil {
+		return c, fmt.Errorf("compact: %w", err)
+	}
+	for _, g := range groups {
+		if !g.written {
+			if err := write(g); err != nil {
+				return c, fmt.Errorf("compact: %w", err)
+			}
+		}
 	}
 	if len(groups)+len(dups) > 0 {
 		if err := markFold(studyDir); err != nil {

@@ -282,6 +282,7 @@ type group struct {
 	hist    [][]any
 	first   Key
 	sources []Entry
+	written bool // full, handed to fold's full and its rows let go
 }
 
 // fits reports whether schema's columns have the kinds the group's
@@ -375,8 +376,11 @@ func readSource(studyDir string, e Entry) (source, error) {
 // one group takes rows while their column kinds agree and it has fewer
 // than maxRows rows. Rows whose key is in seen (folded already) are
 // dropped, and their file is listed in dups for removal; a source that
-// cannot be read stays where it is, for collect to set aside.
-func fold(studyDir string, sources []Entry, seen map[Key]bool, maxRows int) (groups []*group, dups []Entry) {
+// cannot be read stays where it is, for collect to set aside. A group
+// that reaches maxRows goes to full, when given, at once, and its rows
+// are let go: compacting a million runs holds one part's rows at a time,
+// not all of them. The groups returned include those, marked written.
+func fold(studyDir string, sources []Entry, seen map[Key]bool, maxRows int, full func(*group) error) (groups []*group, dups []Entry, err error) {
 	for _, e := range sources {
 		s, err := readSource(studyDir, e)
 		if err != nil {
@@ -411,16 +415,22 @@ func fold(studyDir string, sources []Entry, seen map[Key]bool, maxRows int) (gro
 		groups, g = groupFor(groups, s.schema, s.keys[first], maxRows)
 		g.add(s.schema, rows, hist)
 		g.sources = append(g.sources, e)
+		if full != nil && len(g.rows) >= maxRows {
+			if err := full(g); err != nil {
+				return groups, dups, err
+			}
+			g.rows, g.hist, g.written = nil, nil, true
+		}
 	}
-	return groups, dups
+	return groups, dups, nil
 }
 
-// groupFor returns the first of groups that takes rows of schema and has
-// fewer than maxRows rows, or a new one, whose first row is first,
-// appended to groups.
+// groupFor returns the first of groups that takes rows of schema, has
+// fewer than maxRows rows and was not written yet, or a new one, whose
+// first row is first, appended to groups.
 func groupFor(groups []*group, schema table.Schema, first Key, maxRows int) ([]*group, *group) {
 	for _, g := range groups {
-		if g.fits(schema) && len(g.rows) < maxRows {
+		if !g.written && g.fits(schema) && len(g.rows) < maxRows {
 			return groups, g
 		}
 	}
@@ -498,6 +508,9 @@ func WriteTask(studyDir string, rows []TaskRow) ([]string, error) {
 	slices.SortFunc(rows, func(a, b TaskRow) int {
 		return cmp.Or(strings.Compare(a.RunID, b.RunID), cmp.Compare(a.Attempt, b.Attempt))
 	})
+	if err := os.MkdirAll(Dir(studyDir), 0o755); err != nil {
+		return nil, fmt.Errorf("write the task shard: %w", err)
+	}
 	var groups []*group
 	for _, r := range rows {
 		hist := make([][]any, len(r.History))
@@ -538,7 +551,7 @@ func FoldTask(studyDir string, keys []Key) ([]string, error) {
 	for _, k := range keys {
 		sources = append(sources, Entry{Name: Name(k.RunID, k.Attempt, false), RunID: k.RunID, Attempt: k.Attempt})
 	}
-	groups, _ := fold(studyDir, sources, map[Key]bool{}, len(sources))
+	groups, _, _ := fold(studyDir, sources, map[Key]bool{}, len(sources), nil)
 	var done []Entry
 	var paths []string
 	for _, g := range groups {

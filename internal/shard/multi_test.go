@@ -234,3 +234,80 @@ func TestCompact(t *testing.T) {
 		t.Errorf("after the second compaction: %v", names(t, study))
 	}
 }
+
+// TestFoldHandsOverFullGroups: a group that reaches maxRows goes to full at
+// once and lets its rows go, so that compaction holds one part at a time.
+func TestFoldHandsOverFullGroups(t *testing.T) {
+	study := t.TempDir()
+	var sources []Entry
+	for i, id := range []string{"a", "b", "c", "d", "e"} {
+		k := Key{id, 1}
+		writeRun(t, study, k, StatusOK, float64(i))
+		sources = append(sources, Entry{Name: Name(id, 1, false), RunID: id, Attempt: 1})
+	}
+	var handed [][]Key
+	full := func(g *group) error {
+		var keys []Key
+		for _, r := range g.rows {
+			keys = append(keys, Key{r[0].(string), 1})
+		}
+		handed = append(handed, keys)
+		return nil
+	}
+	groups, dups, err := fold(study, sources, map[Key]bool{}, 2, full)
+	if err != nil || len(dups) != 0 {
+		t.Fatal(err, dups)
+	}
+	if want := [][]Key{{{"a", 1}, {"b", 1}}, {{"c", 1}, {"d", 1}}}; !reflect.DeepEqual(handed, want) {
+		t.Errorf("full got %v, want %v", handed, want)
+	}
+	if len(groups) != 3 || !groups[0].written || groups[0].rows != nil || groups[2].written || len(groups[2].rows) != 1 {
+		t.Errorf("groups after the fold: %d, first written %v with %d rows, last written %v with %d rows",
+			len(groups), groups[0].written, len(groups[0].rows), groups[2].written, len(groups[2].rows))
+	}
+	if len(groups[0].sources) != 2 {
+		t.Errorf("a written group keeps its sources for removal: %v", groups[0].sources)
+	}
+}
+
+// TestWriteTask writes rows held in memory, out of order and with a
+// metric that changes kind, as task shards named after their first row in
+// run id order, with the rows' history, and marks the fold so that
+// Folded sees them.
+func TestWriteTask(t *testing.T) {
+	study := t.TempDir()
+	if rows, err := Folded(study, "a"); err != nil || len(rows) != 0 {
+		t.Fatalf("Folded before = %v, %v", rows, err)
+	}
+	row := func(id string, v any, kind table.Kind) TaskRow {
+		schema := append(RunColumns(), table.Column{Name: "score", Kind: kind})
+		r := make([]any, len(schema))
+		r[0], r[5], r[6] = id, int64(1), StatusOK
+		r[len(r)-1] = v
+		return TaskRow{Key: Key{id, 1}, Schema: schema, Row: r, History: [][]any{{id, int64(1), "loss", 0.5}}}
+	}
+	paths, err := WriteTask(study, []TaskRow{row("c", 3.0, table.Double), row("a", 1.0, table.Double), row("b", "high", table.String)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range paths {
+		got = append(got, filepath.Base(p))
+	}
+	if want := []string{"task-a-a1.parquet", "task-b-a1.parquet"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("WriteTask wrote %v, want %v", got, want)
+	}
+	rows, err := ReadRows(paths[0])
+	if err != nil || !reflect.DeepEqual(rows, []Row{{Key{"a", 1}, StatusOK}, {Key{"c", 1}, StatusOK}}) {
+		t.Errorf("first task shard rows %v, %v", rows, err)
+	}
+	s, hist, err := table.ReadFile(filepath.Join(Dir(study), "task-a-a1.history.parquet"))
+	if err != nil || len(hist) != 2 || hist[0][s.Index("attempt")] != int64(1) {
+		t.Errorf("history %v %v, %v: want a line per run with its attempt", s, hist, err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if rows, err := Folded(study, id); err != nil || len(rows) != 1 {
+			t.Errorf("Folded(%s) after WriteTask = %v, %v", id, rows, err)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func (r *Report) StageQueued(stage string, task int) lifecycle.Queued {
 // state with lifecycle.Decide. It asks squeue once, for every job the
 // study's journal records.
 func Gather(ctx context.Context, dir string, client *slurm.Client) (*Report, error) {
-	// A shard folded away (by a packed task or collect --compact) between
+	// A shard folded away (by collect --compact) between
 	// the listing and its reading is in another file by then: look again.
 	for try := 0; ; try++ {
 		rep, err := gather(ctx, dir, client)

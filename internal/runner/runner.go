@@ -4,17 +4,20 @@
 // group of its own in the run's folder, measures it (wall and CPU time, peak
 // memory of the process tree, peak GPU memory), reads the metrics it reports
 // (metricslog), and writes the run's shard, and its history shard, into the
-// study's shards folder. `gridstudy exec` calls Run inside SLURM jobs, once
-// per run of its array task and concurrently for packed tasks; the local
-// executor calls it in-process for each run it schedules.
+// study's shards folder; in a packed task it hands the row to the task's
+// Batch instead, which writes the rows of many runs as one task shard.
+// `gridstudy exec` calls Run inside SLURM jobs, once per run of its array
+// task and concurrently for packed tasks; the local executor calls it
+// in-process for each run it schedules.
 //
 // Every attempt gets a number of its own, claimed race-free with a locked
-// claim file (shard.TakeClaim), and writes its own shard, so a retried run
+// claim file (shard.TakeClaim), and writes its own row, so a retried run
 // never hides an earlier failure; a run never has two live attempts.
-// Whether a run needs running at all is package lifecycle's decision. Whatever happens to the command (exit status,
-// signal, time limit, cancellation, a command that cannot start) the shard
-// is written before Run returns; only a runner killed outright (SIGKILL, a
-// dead node) leaves none, and its claim file behind.
+// Whether a run needs running at all is package lifecycle's decision.
+// Whatever happens to the command (exit status, signal, time limit,
+// cancellation, a command that cannot start) the row is recorded before
+// Run returns (a Batch's, once the batch writes it); only a runner killed
+// outright (SIGKILL, a dead node) leaves none, and its claim file behind.
 package runner
 
 import (

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"context"
 	"fmt"
 	"strconv"
@@ -109,13 +110,19 @@ func studyJobs(ctx context.Context, e *env, c *slurm.Client, dir string) ([]stri
 			ids = append(ids, t.ArrayJobID)
 		}
 	}
+	warnForeign(e.stderr, foreign, "left alone")
+	return ids, nil
+}
+
+// warnForeign says, once per job, that a journaled job id now names
+// another job (SLURM reuses ids), and what the verb did about it.
+func warnForeign(w io.Writer, foreign []slurm.Task, did string) {
 	warned := map[string]bool{}
 	for _, t := range foreign {
 		if !warned[t.ArrayJobID] {
 			warned[t.ArrayJobID] = true
-			fmt.Fprintf(e.stderr, "warning: job %s of the journal is now another job (%q, submitted %s): left alone\n",
-				t.ArrayJobID, t.Name, t.Submit.Format("2006-01-02 15:04:05"))
+			fmt.Fprintf(w, "warning: job %s of the journal is now another job (%q, submitted %s): %s\n",
+				t.ArrayJobID, t.Name, t.Submit.Format("2006-01-02 15:04:05"), did)
 		}
 	}
-	return ids, nil
 }

@@ -34,7 +34,7 @@ func heldJob(t *testing.T, name string) string {
 // Job ids are reused once slurmctld's state is purged: a journaled id that
 // now names another job (another name, or the study's name with another
 // submit time) is not the study's. status does not show its tasks as the
-// runs', cancel leaves it alone, and resume resubmits the runs it seemed
+// runs' and warns about it, cancel leaves it alone, and resume resubmits the runs it seemed
 // to hold, which then end ok.
 func TestSlurmReusedJobID(t *testing.T) {
 	bin := slurmOnly(t)
@@ -71,6 +71,13 @@ time = "00:05:00"
 	for _, r := range s.Runs {
 		if r.JobID != "" {
 			t.Errorf("run %d shown as job %s, which is not the study's", r.Index, r.JobID)
+		}
+	}
+	// and says so, once per job.
+	text := gs(t, bin, 0, "status", dir)
+	for _, id := range []string{otherName, sameName} {
+		if strings.Count(text, "warning: job "+id+" of the journal is now another job") != 1 {
+			t.Errorf("status does not warn once that job %s is another job now:\n%s", id, text)
 		}
 	}
 	if out := gs(t, bin, 0, "cancel", dir, "--runs", "0,1"); !strings.Contains(out, "nothing to cancel") {

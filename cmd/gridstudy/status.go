@@ -110,6 +110,7 @@ func printStatus(w io.Writer, rep *state.Report, runs bool, states []string) {
 	if rep.QueueErr != nil {
 		fmt.Fprintf(w, "warning: %v\nwarning: states below come from the shards alone; queued runs show as missing\n", rep.QueueErr)
 	}
+	warnForeign(w, rep.Foreign, "left out; its runs stand as their shards say")
 	total := len(rep.Runs)
 	var parts []string
 	for _, s := range lifecycle.States {

@@ -51,6 +51,9 @@ type Report struct {
 	// StageQueue holds the queued tasks of the study's stage arrays, by
 	// stage name and task index, from the same squeue call as the runs'.
 	StageQueue map[string]map[int]slurm.Task `json:"-"`
+	// Foreign holds the queue entries under journaled job ids that now
+	// belong to other jobs (SLURM reuses ids): left out of the states.
+	Foreign []slurm.Task `json:"-"`
 }
 
 // StageQueued says what the queue holds for task of stage: the Queue of
@@ -129,7 +132,7 @@ func gather(ctx context.Context, dir string, client *slurm.Client) (*Report, err
 	}
 	queued := map[int]slurm.Task{} // manifest index -> its queued task
 	if client != nil && len(subs) > 0 {
-		queued, rep.StageQueue, rep.QueueErr = queuedRuns(ctx, client, subs)
+		queued, rep.StageQueue, rep.Foreign, rep.QueueErr = queuedRuns(ctx, client, subs)
 	}
 	if err := <-manifestDone; err != nil {
 		return nil, err
@@ -262,8 +265,8 @@ func forEach(n int, fn func(i int)) {
 // those of its stage arrays to stage task indices (array task id plus the
 // chunk's offset). A queue entry under a journaled id that another job now
 // holds (SLURM reuses ids) is not the study's: it is left out, so that its
-// runs are judged by their shards alone.
-func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submission) (map[int]slurm.Task, map[string]map[int]slurm.Task, error) {
+// runs are judged by their shards alone, and returned as foreign.
+func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submission) (map[int]slurm.Task, map[string]map[int]slurm.Task, []slurm.Task, error) {
 	var arrays []slurm.Submission
 	for _, s := range subs {
 		if s.Kind == "array" || s.Kind == "stage" {
@@ -272,9 +275,9 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 	}
 	tasks, err := client.Queue(ctx, slurm.JobIDs(arrays))
 	if err != nil {
-		return nil, nil, fmt.Errorf("ask squeue: %w", err)
+		return nil, nil, nil, fmt.Errorf("ask squeue: %w", err)
 	}
-	own, _ := slurm.Claim(arrays, tasks)
+	own, foreign := slurm.Claim(arrays, tasks)
 	out := map[int]slurm.Task{}
 	stages := map[string]map[int]slurm.Task{}
 	for _, t := range own {
@@ -292,7 +295,7 @@ func queuedRuns(ctx context.Context, client *slurm.Client, subs []slurm.Submissi
 			out[i] = t.Task
 		}
 	}
-	return out, stages, nil
+	return out, stages, foreign, nil
 }
 
 // found is what the shards say of a run's latest finished attempt.

@@ -5,8 +5,8 @@
 #
 #   runs100k    100,000 runs, one in ten done: 10,000 one-row shards
 #   runs1M      1,000,000 runs, one in ten done: 100,000 one-row shards
-#   tasks1M     1,000,000 runs, all done (one in fifty failed), folded by
-#               shard.FoldTask into 1,000 task shards of 1,000 runs, as
+#   tasks1M     1,000,000 runs, all done (one in fifty failed), written by
+#               shard.WriteTask as 1,000 task shards of 1,000 runs, as
 #               packed tasks leave them
 #   parts1M     the same, compacted by shard.Compact into 100 parts of
 #               10,000 runs, as collect --compact leaves them

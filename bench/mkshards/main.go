@@ -4,12 +4,12 @@
 // only the first K runs have one, as in a study part-way through. With
 // -failed F, every F-th run failed instead, with an error and no metrics.
 //
-// With -task T, every T runs' shards are folded into a task shard by
-// shard.FoldTask, as a packed task of T runs folds them; with -compact,
-// what is folded is compacted by shard.Compact into parts of
-// shard.PartRows runs each, as collect --compact does. Both go a task (or
-// a part) at a time, so the one-row shards of a million runs never all sit
-// on disk together.
+// With -task T, every T runs' rows are made in memory and written as one
+// task shard by shard.WriteTask, as a packed task of T runs writes them:
+// no one-row shard is made. With -compact, the task shards (or one-row
+// shards) are compacted by shard.Compact into parts of shard.PartRows runs
+// each, as collect --compact does, a part's worth at a time, so the
+// one-row shards of a million runs never all sit on disk together.
 //
 // It feeds bench/collect_vs_duckdb.sh, bench/collect_scale.sh and
 // bench/status_scale.sh, and prints how long planning took.
@@ -78,7 +78,7 @@ func main() {
 	n := fs.Int("n", 10000, "runs to plan: a positive multiple of 1000")
 	shards := fs.Int("shards", -1, "shards to write, for the first runs (default: one per run)")
 	failed := fs.Int("failed", 0, "make every F-th run a failed one (0: none)")
-	task := fs.Int("task", 0, "fold every T runs' shards into a task shard (0: leave one-row shards)")
+	task := fs.Int("task", 0, "write every T runs' rows as a task shard (0: one-row shards)")
 	compact := fs.Bool("compact", false, "compact the shards into parts of 10,000 runs, as collect --compact does")
 	err := fs.Parse(os.Args[1:])
 	switch {
@@ -113,10 +113,10 @@ func usage(msg string) {
 	os.Exit(2)
 }
 
-// options says which runs get a shard, which of them failed, and how the
-// shards are folded.
+// options says which runs get a row, which of them failed, and which
+// files hold the rows.
 type options struct {
-	shards  int  // runs with a shard: the first ones
+	shards  int  // runs with a row: the first ones
 	failed  int  // every failed-th run failed; 0 for none
 	task    int  // runs per task shard; 0 for one-row shards
 	compact bool // compact into parts
@@ -155,9 +155,9 @@ func run(dir string, n int, o options) error {
 			60 + nim/10, 55 + nim/10, 900.0, 4000.0, "node01", "123", "123", fmt.Sprint(r.Index), t0, t0.Add(time.Minute), nil, int64(0), "bench", nil,
 			nph, int64(nim), w, psnr, 1 - math.Exp(-(psnr-8)/9), 0.6 * math.Exp(-psnr/12)}
 	}
-	// The shards go a task at a time (a part at a time without tasks, all
-	// at once without either), each batch folded before the next is
-	// written.
+	// The rows go a task at a time (a part at a time without tasks, all
+	// at once without either), each batch written, and compacted when a
+	// part's worth is, before the next is made.
 	batch := o.shards
 	switch {
 	case o.task > 0:
@@ -165,42 +165,47 @@ func run(dir string, n int, o options) error {
 	case o.compact:
 		batch = shard.PartRows
 	}
-	tasks, parts, unfolded := 0, 0, 0
+	tasks, parts, uncompacted := 0, 0, 0
 	for lo := 0; lo < o.shards; lo += batch {
 		runs := p.Runs[lo:min(lo+batch, o.shards)]
-		if err := writeShards(dir, schema, runs, row); err != nil {
-			return err
-		}
 		if o.task > 0 {
-			keys := make([]shard.Key, len(runs))
-			for i, r := range runs {
-				keys[i] = shard.Key{RunID: r.ID, Attempt: 1}
-			}
-			paths, err := shard.FoldTask(dir, keys)
+			paths, err := writeTask(dir, schema, runs, row)
 			if err != nil {
-				return fmt.Errorf("fold runs %d-%d: %w", lo, lo+len(runs)-1, err)
+				return fmt.Errorf("task of runs %d-%d: %w", lo, lo+len(runs)-1, err)
 			}
 			tasks += len(paths)
+		} else if err := writeShards(dir, schema, runs, row); err != nil {
+			return err
 		}
-		unfolded += len(runs)
-		if o.compact && (unfolded >= shard.PartRows || lo+batch >= o.shards) {
+		uncompacted += len(runs)
+		if o.compact && (uncompacted >= shard.PartRows || lo+batch >= o.shards) {
 			c, err := shard.Compact(dir)
 			if err != nil {
 				return err
 			}
 			parts += c.Parts
-			unfolded = 0
+			uncompacted = 0
 		}
 	}
 	switch {
 	case o.compact:
-		fmt.Printf("wrote %d shards, compacted into %d parts under %s\n", o.shards, parts, shard.Dir(dir))
+		fmt.Printf("wrote %d runs' rows, compacted into %d parts under %s\n", o.shards, parts, shard.Dir(dir))
 	case o.task > 0:
-		fmt.Printf("wrote %d shards, folded into %d task shards under %s\n", o.shards, tasks, shard.Dir(dir))
+		fmt.Printf("wrote %d runs' rows as %d task shards under %s\n", o.shards, tasks, shard.Dir(dir))
 	default:
 		fmt.Printf("wrote %d shards under %s\n", o.shards, shard.Dir(dir))
 	}
 	return nil
+}
+
+// writeTask writes the rows of runs, attempt 1 of each, as the task shard
+// of one packed task by shard.WriteTask, and returns its paths.
+func writeTask(dir string, schema table.Schema, runs []study.RunSpec, row func(study.RunSpec) []any) ([]string, error) {
+	rows := make([]shard.TaskRow, len(runs))
+	for i, r := range runs {
+		rows[i] = shard.TaskRow{Key: shard.Key{RunID: r.ID, Attempt: 1}, Schema: schema, Row: row(r)}
+	}
+	return shard.WriteTask(dir, rows)
 }
 
 // writeShards writes the one-row shard of each of runs, in parallel and

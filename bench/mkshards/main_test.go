@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gridstudy/gridstudy/internal/lifecycle"
 	"github.com/gridstudy/gridstudy/internal/manifest"
 	"github.com/gridstudy/gridstudy/internal/shard"
 	"github.com/gridstudy/gridstudy/internal/state"
+	"github.com/gridstudy/gridstudy/internal/table"
 )
 
 // TestRunSizes: -n plans that many runs and -shards writes the shards of
@@ -42,10 +44,11 @@ func TestRunSizes(t *testing.T) {
 	}
 }
 
-// TestFolded: -task folds the shards into task shards of that many runs,
-// -compact compacts them into parts, -failed makes every F-th run a failed
-// one; status counts every run once either way.
-func TestFolded(t *testing.T) {
+// TestTaskShards: -task writes the runs' rows as task shards of that many
+// runs, -compact compacts them into parts, -failed makes every F-th run a
+// failed one; the files hold each run's row once, under the runner's
+// schema, and status counts every run once either way.
+func TestTaskShards(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		o       options
@@ -69,6 +72,7 @@ func TestFolded(t *testing.T) {
 			if len(multi) != tc.files || len(runFiles) != tc.files {
 				t.Errorf("%d files matching %s of %d run files, want %d: %v", len(multi), tc.pattern, len(runFiles), tc.files, runFiles)
 			}
+			checkRows(t, dir, multi, tc.o)
 			rep, err := state.Gather(context.Background(), dir, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -84,5 +88,53 @@ func TestFolded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkRows reads files back: they hold attempt 1 of each of the first
+// o.shards runs once, at most o.task rows a file when o.task is set (and
+// not compacted), under RunColumns, the parameters and the metrics.
+func checkRows(t *testing.T, dir string, files []string, o options) {
+	t.Helper()
+	entries, err := manifest.Read(filepath.Join(dir, manifest.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[shard.Key]int{}
+	for _, f := range files {
+		rows, err := shard.ReadRows(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.task > 0 && !o.compact && len(rows) > o.task {
+			t.Errorf("%s holds %d rows, more than -task %d", filepath.Base(f), len(rows), o.task)
+		}
+		for _, r := range rows {
+			seen[r.Key]++
+		}
+	}
+	if len(seen) != o.shards {
+		t.Errorf("the files hold %d attempts, want %d", len(seen), o.shards)
+	}
+	for _, e := range entries[:o.shards] {
+		if n := seen[shard.Key{RunID: e.RunID, Attempt: 1}]; n != 1 {
+			t.Errorf("run %d (%s) attempt 1: %d rows, want 1", e.Index, e.RunID, n)
+		}
+	}
+	schema, _, err := table.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range schema {
+		got = append(got, c.Name)
+	}
+	var want []string
+	for _, c := range shard.RunColumns() {
+		want = append(want, c.Name)
+	}
+	want = append(want, "nphotons", "n_images", "nll_weight", "psnr", "ms_ssim", "mae")
+	if !slices.Equal(got, want) {
+		t.Errorf("columns %v, want %v", got, want)
 	}
 }

@@ -8,42 +8,47 @@ import (
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
+// runRow returns a minimal shard row of runID's attempt.
+func runRow(runID string, attempt int, status string) shard.TaskRow {
+	schema := table.Schema{{Name: "run_id", Kind: table.String}, {Name: "attempt", Kind: table.Int64}, {Name: "status", Kind: table.String}}
+	return shard.TaskRow{Key: shard.Key{RunID: runID, Attempt: attempt}, Schema: schema, Row: []any{runID, int64(attempt), status}}
+}
+
+// writeShard writes runRow as a one-row shard.
 func writeShard(t *testing.T, study, runID string, attempt int, status string) {
 	t.Helper()
 	if err := os.MkdirAll(shard.Dir(study), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	schema := table.Schema{{Name: "run_id", Kind: table.String}, {Name: "attempt", Kind: table.Int64}, {Name: "status", Kind: table.String}}
-	err := table.WriteFile(shard.Path(study, runID, attempt), schema, func(w *table.Writer) error {
-		return w.Write([]any{runID, int64(attempt), status})
-	})
-	if err != nil {
+	r := runRow(runID, attempt, status)
+	if err := table.WriteFile(shard.Path(study, runID, attempt), r.Schema, func(w *table.Writer) error { return w.Write(r.Row) }); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// Probe finds attempts folded into task shards and parts as it finds
+// writeTask writes rows as a task shard, as a packed task does.
+func writeTask(t *testing.T, study string, rows ...shard.TaskRow) {
+	t.Helper()
+	if _, err := shard.WriteTask(study, rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Probe finds attempts in task shards and parts as it finds
 // one-row shards, and probes on above them.
 func TestProbeFolded(t *testing.T) {
 	study := t.TempDir()
-	writeShard(t, study, "a", 1, shard.StatusFailed)
-	writeShard(t, study, "b", 1, shard.StatusOK)
-	if _, err := shard.FoldTask(study, []shard.Key{{RunID: "a", Attempt: 1}, {RunID: "b", Attempt: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	writeTask(t, study, runRow("a", 1, shard.StatusFailed), runRow("b", 1, shard.StatusOK))
 	writeShard(t, study, "a", 2, shard.StatusTimeout)
-	writeShard(t, study, "a", 3, shard.StatusOK)
-	if _, err := shard.FoldTask(study, []shard.Key{{RunID: "a", Attempt: 3}}); err != nil {
-		t.Fatal(err)
-	}
+	writeTask(t, study, runRow("a", 3, shard.StatusOK))
 	tests := []struct {
 		run      string
 		state    string
 		result   int
 		attempts int
 	}{
-		{"a", shard.StatusOK, 3, 3}, // 1 and 3 folded, 2 a one-row shard
-		{"b", shard.StatusOK, 1, 1}, // folded only
+		{"a", shard.StatusOK, 3, 3}, // 1 and 3 in task shards, 2 a one-row shard
+		{"b", shard.StatusOK, 1, 1}, // in a task shard only
 		{"c", Missing, 0, 0},
 	}
 	for _, tt := range tests {

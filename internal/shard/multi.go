@@ -150,11 +150,11 @@ var multiCache = struct {
 }{rows: map[string][]Row{}}
 
 // Folded returns the rows of runID in the multi-row files of studyDir:
-// its attempts that a packed task or compaction folded out of their own
-// shards. The runner (lifecycle.Probe, TakeClaim) calls it after probing
-// the one-row shards: a one-row shard is removed only after the file it
-// was folded into is in place, so whatever it no longer finds there, this
-// finds here.
+// its attempts that a packed task wrote as a task shard, or that
+// compaction folded out of their own files. The runner (lifecycle.Probe,
+// TakeClaim) calls it after probing the one-row shards: a one-row shard is
+// removed only after the file it was folded into is in place, so whatever
+// it no longer finds there, this finds here.
 func Folded(studyDir, runID string) ([]Row, error) {
 	// A file listed but gone when read was folded on (a task shard into a
 	// part, written first): list again.
@@ -537,40 +537,4 @@ func WriteTask(studyDir string, rows []TaskRow) ([]string, error) {
 	}
 	crashPoint()
 	return paths, nil
-}
-
-// FoldTask folds the one-row shards of the given finished attempts, those
-// of one attempt of a packed task, into a task shard (more than one only
-// when a metric changed type between runs), and then removes them; it
-// returns the paths of the task shards. A
-// runner killed midway leaves the one-row shards, or both them and the
-// task shard: readers take each (run, attempt) once, so neither loses nor
-// double counts a run.
-func FoldTask(studyDir string, keys []Key) ([]string, error) {
-	var sources []Entry
-	for _, k := range keys {
-		sources = append(sources, Entry{Name: Name(k.RunID, k.Attempt, false), RunID: k.RunID, Attempt: k.Attempt})
-	}
-	groups, _, _ := fold(studyDir, sources, map[Key]bool{}, len(sources), nil)
-	var done []Entry
-	var paths []string
-	for _, g := range groups {
-		name := TaskName(g.first, false)
-		if err := g.write(studyDir, name); err != nil {
-			return paths, fmt.Errorf("write the task shard: %w", err)
-		}
-		done = append(done, g.sources...)
-		paths = append(paths, filepath.Join(Dir(studyDir), name))
-	}
-	if len(done) == 0 {
-		return paths, nil
-	}
-	if err := markFold(studyDir); err != nil {
-		return paths, fmt.Errorf("fold the task's shards: %w", err)
-	}
-	var errs []error
-	for _, e := range done {
-		errs = append(errs, remove(studyDir, e))
-	}
-	return paths, errors.Join(errs...)
 }

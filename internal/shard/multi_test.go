@@ -47,30 +47,47 @@ func TestParseMulti(t *testing.T) {
 	}
 }
 
-// writeRun writes the one-row shard of an attempt, with a metric of the
-// given value (a float64 or a string: its column's type follows), and a
-// history shard of one line.
-func writeRun(t *testing.T, study string, k Key, status string, metric any) {
-	t.Helper()
-	if err := os.MkdirAll(Dir(study), 0o755); err != nil {
-		t.Fatal(err)
-	}
+// runRow returns an attempt's row with a metric of the given value (a
+// float64 or a string: its column's type follows), and a history of one
+// line.
+func runRow(k Key, status string, metric any) TaskRow {
 	kind := table.Double
 	if _, ok := metric.(string); ok {
 		kind = table.String
 	}
 	schema := table.Schema{{Name: "run_id", Kind: table.String}, {Name: "cell_id", Kind: table.String},
 		{Name: "attempt", Kind: table.Int64}, {Name: "status", Kind: table.String}, {Name: "m", Kind: kind}}
-	err := table.WriteFile(Path(study, k.RunID, k.Attempt), schema, func(w *table.Writer) error {
-		return w.Write([]any{k.RunID, "c", int64(k.Attempt), status, metric})
+	return TaskRow{Key: k, Schema: schema, Row: []any{k.RunID, "c", int64(k.Attempt), status, metric},
+		History: [][]any{{k.RunID, int64(k.Attempt), "loss", 0.5}}}
+}
+
+// writeRun writes runRow's one-row shard and its history shard.
+func writeRun(t *testing.T, study string, k Key, status string, metric any) {
+	t.Helper()
+	if err := os.MkdirAll(Dir(study), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := runRow(k, status, metric)
+	if err := table.WriteFile(Path(study, k.RunID, k.Attempt), r.Schema, func(w *table.Writer) error { return w.Write(r.Row) }); err != nil {
+		t.Fatal(err)
+	}
+	err := table.WriteFile(HistoryPath(study, k.RunID, k.Attempt), HistoryColumns(), func(w *table.Writer) error {
+		for _, h := range r.History {
+			if err := w.Write(h); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = table.WriteFile(HistoryPath(study, k.RunID, k.Attempt), HistoryColumns(), func(w *table.Writer) error {
-		return w.Write([]any{k.RunID, int64(k.Attempt), "loss", 0.5})
-	})
-	if err != nil {
+}
+
+// writeTask writes rows as a task shard, as a packed task does.
+func writeTask(t *testing.T, study string, rows ...TaskRow) {
+	t.Helper()
+	if _, err := WriteTask(study, rows); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,67 +105,25 @@ func names(t *testing.T, study string) []string {
 	return out
 }
 
-func TestFoldTask(t *testing.T) {
-	study := t.TempDir()
-	keys := []Key{{"a", 1}, {"b", 2}, {"c", 1}}
-	for i, k := range keys {
-		writeRun(t, study, k, StatusOK, float64(i))
-	}
-	writeRun(t, study, Key{"b", 1}, StatusFailed, 9.0) // an earlier task's attempt: not this task's
-	// This process lists the multi-row files now, and again only once a
-	// fold has marked that it removes what it folded.
-	if rows, err := Folded(study, "b"); err != nil || len(rows) != 0 {
-		t.Fatalf("Folded(b) before the fold = %v, %v", rows, err)
-	}
-	paths, err := FoldTask(study, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{".folds", "b.a1.history.parquet", "b.a1.parquet", "task-a-a1.history.parquet", "task-a-a1.parquet"}
-	if got := names(t, study); !reflect.DeepEqual(got, want) {
-		t.Fatalf("after the fold the shards folder holds %v, want %v", got, want)
-	}
-	if len(paths) != 1 || filepath.Base(paths[0]) != "task-a-a1.parquet" {
-		t.Errorf("FoldTask returned %v", paths)
-	}
-	rows, err := ReadRows(paths[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantRows := []Row{{Key{"a", 1}, StatusOK}, {Key{"b", 2}, StatusOK}, {Key{"c", 1}, StatusOK}}
-	if !reflect.DeepEqual(rows, wantRows) {
-		t.Errorf("task shard rows %v, want %v", rows, wantRows)
-	}
-	s, hist, err := table.ReadFile(filepath.Join(Dir(study), "task-a-a1.history.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hist) != 3 || s.Index("attempt") < 0 || hist[1][s.Index("attempt")] != int64(2) || hist[1][s.Index("run_id")] != "b" {
-		t.Errorf("task history %v %v: want a line per run, with its attempt", s, hist)
-	}
-	got, err := Folded(study, "b")
-	if err != nil || !reflect.DeepEqual(got, []Row{{Key{"b", 2}, StatusOK}}) {
-		t.Errorf("Folded(b) = %v, %v", got, err)
-	}
-}
-
 // A metric that is a number in one run and a string in another cannot
-// share a column: the fold writes a task shard for each kind.
-func TestFoldTaskTypeClash(t *testing.T) {
+// share a column: compaction writes a part for each kind.
+func TestCompactTypeClash(t *testing.T) {
 	study := t.TempDir()
 	writeRun(t, study, Key{"a", 1}, StatusOK, 1.0)
 	writeRun(t, study, Key{"b", 1}, StatusOK, "high")
 	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
-	paths, err := FoldTask(study, []Key{{"a", 1}, {"b", 1}, {"c", 1}})
+	got, err := Compact(study)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 2 || filepath.Base(paths[0]) != "task-a-a1.parquet" || filepath.Base(paths[1]) != "task-b-a1.parquet" {
-		t.Fatalf("paths %v, want task-a-a1 (a, c) and task-b-a1 (b)", paths)
+	if got != (Compacted{Parts: 2, Rows: 3, Removed: 3}) {
+		t.Fatalf("Compact = %+v, want 2 parts of 3 rows from 3 files", got)
 	}
-	rows, err := ReadRows(paths[0])
-	if err != nil || len(rows) != 2 || rows[1].RunID != "c" {
-		t.Errorf("first task shard %v, %v: want a and c", rows, err)
+	for part, want := range map[int][]Row{1: {{Key{"a", 1}, StatusOK}, {Key{"c", 1}, StatusOK}}, 2: {{Key{"b", 1}, StatusOK}}} {
+		rows, err := ReadRows(filepath.Join(Dir(study), PartName(part, false)))
+		if err != nil || !reflect.DeepEqual(rows, want) {
+			t.Errorf("part %d rows %v, %v; want %v", part, rows, err, want)
+		}
 	}
 }
 
@@ -157,11 +132,7 @@ func TestFoldTaskTypeClash(t *testing.T) {
 func TestClaimAfterFold(t *testing.T) {
 	study := t.TempDir()
 	writeRun(t, study, Key{"a", 1}, StatusFailed, 1.0)
-	writeRun(t, study, Key{"a", 2}, StatusFailed, 1.0)
-	writeRun(t, study, Key{"b", 1}, StatusOK, 1.0)
-	if _, err := FoldTask(study, []Key{{"a", 2}, {"b", 1}}); err != nil {
-		t.Fatal(err)
-	}
+	writeTask(t, study, runRow(Key{"a", 2}, StatusFailed, 1.0), runRow(Key{"b", 1}, StatusOK, 1.0))
 	if _, err := Compact(study); err != nil {
 		t.Fatal(err)
 	}
@@ -181,13 +152,10 @@ func TestClaimAfterFold(t *testing.T) {
 func TestCompact(t *testing.T) {
 	study := t.TempDir()
 	writeRun(t, study, Key{"a", 1}, StatusFailed, 1.0)
-	writeRun(t, study, Key{"b", 1}, StatusOK, 2.0)
-	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
-	if _, err := FoldTask(study, []Key{{"b", 1}, {"c", 1}}); err != nil {
-		t.Fatal(err)
-	}
+	writeTask(t, study, runRow(Key{"b", 1}, StatusOK, 2.0), runRow(Key{"c", 1}, StatusOK, 3.0))
 	writeRun(t, study, Key{"a", 2}, StatusOK, 4.0)
-	// A fold killed before it removed its sources left c.a1 twice.
+	// c.a1 twice, as a compaction killed before it removed its sources
+	// leaves an attempt.
 	writeRun(t, study, Key{"c", 1}, StatusOK, 3.0)
 	claim, err := TakeClaim(study, "d")
 	if err != nil {
@@ -272,21 +240,22 @@ func TestFoldHandsOverFullGroups(t *testing.T) {
 
 // TestWriteTask writes rows held in memory, out of order and with a
 // metric that changes kind, as task shards named after their first row in
-// run id order, with the rows' history, and marks the fold so that
-// Folded sees them.
+// run id order, with the rows' history and each row's own attempt, and
+// marks the fold so that Folded, which listed the multi-row files before,
+// sees them.
 func TestWriteTask(t *testing.T) {
 	study := t.TempDir()
 	if rows, err := Folded(study, "a"); err != nil || len(rows) != 0 {
 		t.Fatalf("Folded before = %v, %v", rows, err)
 	}
-	row := func(id string, v any, kind table.Kind) TaskRow {
+	row := func(id string, attempt int, v any, kind table.Kind) TaskRow {
 		schema := append(RunColumns(), table.Column{Name: "score", Kind: kind})
 		r := make([]any, len(schema))
-		r[0], r[5], r[6] = id, int64(1), StatusOK
+		r[0], r[5], r[6] = id, int64(attempt), StatusOK
 		r[len(r)-1] = v
-		return TaskRow{Key: Key{id, 1}, Schema: schema, Row: r, History: [][]any{{id, int64(1), "loss", 0.5}}}
+		return TaskRow{Key: Key{id, attempt}, Schema: schema, Row: r, History: [][]any{{id, int64(1), "loss", 0.5}}}
 	}
-	paths, err := WriteTask(study, []TaskRow{row("c", 3.0, table.Double), row("a", 1.0, table.Double), row("b", "high", table.String)})
+	paths, err := WriteTask(study, []TaskRow{row("c", 2, 3.0, table.Double), row("a", 1, 1.0, table.Double), row("b", 1, "high", table.String)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,17 +266,22 @@ func TestWriteTask(t *testing.T) {
 	if want := []string{"task-a-a1.parquet", "task-b-a1.parquet"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("WriteTask wrote %v, want %v", got, want)
 	}
+	want := []string{".folds", "task-a-a1.history.parquet", "task-a-a1.parquet", "task-b-a1.history.parquet", "task-b-a1.parquet"}
+	if got := names(t, study); !reflect.DeepEqual(got, want) {
+		t.Errorf("after WriteTask the shards folder holds %v, want %v", got, want)
+	}
 	rows, err := ReadRows(paths[0])
-	if err != nil || !reflect.DeepEqual(rows, []Row{{Key{"a", 1}, StatusOK}, {Key{"c", 1}, StatusOK}}) {
+	if err != nil || !reflect.DeepEqual(rows, []Row{{Key{"a", 1}, StatusOK}, {Key{"c", 2}, StatusOK}}) {
 		t.Errorf("first task shard rows %v, %v", rows, err)
 	}
 	s, hist, err := table.ReadFile(filepath.Join(Dir(study), "task-a-a1.history.parquet"))
-	if err != nil || len(hist) != 2 || hist[0][s.Index("attempt")] != int64(1) {
+	if err != nil || len(hist) != 2 || s.Index("attempt") < 0 || hist[0][s.Index("attempt")] != int64(1) ||
+		hist[1][s.Index("run_id")] != "c" || hist[1][s.Index("attempt")] != int64(2) {
 		t.Errorf("history %v %v, %v: want a line per run with its attempt", s, hist, err)
 	}
-	for _, id := range []string{"a", "b", "c"} {
-		if rows, err := Folded(study, id); err != nil || len(rows) != 1 {
-			t.Errorf("Folded(%s) after WriteTask = %v, %v", id, rows, err)
+	for id, want := range map[string][]Row{"a": {{Key{"a", 1}, StatusOK}}, "b": {{Key{"b", 1}, StatusOK}}, "c": {{Key{"c", 2}, StatusOK}}} {
+		if rows, err := Folded(study, id); err != nil || !reflect.DeepEqual(rows, want) {
+			t.Errorf("Folded(%s) after WriteTask = %v, %v; want %v", id, rows, err, want)
 		}
 	}
 }

@@ -15,19 +15,20 @@ import (
 	"github.com/gridstudy/gridstudy/internal/table"
 )
 
-// writeRow writes a one-row shard of runID's attempt with status and, for
-// a run that did not end ok, an error naming the run and attempt.
+// errRow returns the row of runID's attempt with status and, for a run
+// that did not end ok, an error naming the run and attempt.
+func errRow(runID string, attempt int, status string) []any {
+	row := runRow(runID, attempt, status)
+	if status != shard.StatusOK {
+		row[shard.RunColumns().Index("error")] = errText(runID, attempt)
+	}
+	return row
+}
+
+// writeRow writes errRow as a one-row shard.
 func writeRow(t *testing.T, dir, runID string, attempt int, status string) {
 	t.Helper()
-	cols := shard.RunColumns()
-	row := make([]any, len(cols))
-	row[cols.Index("run_id")], row[cols.Index("attempt")], row[cols.Index("status")] = runID, int64(attempt), status
-	if status != shard.StatusOK {
-		row[cols.Index("error")] = errText(runID, attempt)
-	}
-	if err := table.WriteFile(shard.Path(dir, runID, attempt), cols, func(w *table.Writer) error { return w.Write(row) }); err != nil {
-		t.Fatal(err)
-	}
+	writeOneRow(t, dir, errRow(runID, attempt, status))
 }
 
 func errText(runID string, attempt int) string {
@@ -88,21 +89,14 @@ func TestMultiCache(t *testing.T) {
 	dir, ids := makeStudy(t, 6)
 	statuses := []string{shard.StatusOK, shard.StatusFailed, shard.StatusOK, shard.StatusTimeout, shard.StatusOK, shard.StatusFailed}
 	want := map[string]runWant{}
-	for i, id := range ids {
-		writeRow(t, dir, id, 1, statuses[i])
-		want[id] = runWant{statuses[i], 1}
-	}
 	var tasks []string
-	for _, part := range [][]string{ids[:3], ids[3:]} {
-		var keys []shard.Key
-		for _, id := range part {
-			keys = append(keys, shard.Key{RunID: id, Attempt: 1})
+	for _, part := range [][]int{{0, 1, 2}, {3, 4, 5}} {
+		var rows [][]any
+		for _, i := range part {
+			rows = append(rows, errRow(ids[i], 1, statuses[i]))
+			want[ids[i]] = runWant{statuses[i], 1}
 		}
-		paths, err := shard.FoldTask(dir, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tasks = append(tasks, filepath.Base(paths[0]))
+		tasks = append(tasks, filepath.Base(writeTask(t, dir, rows...)))
 	}
 	checkRuns(t, "task shards, cold", dir, want)
 	slices.Sort(tasks)
@@ -205,11 +199,7 @@ func TestMultiCacheManifestChanged(t *testing.T) {
 		t.Fatalf("the two plans do not hold the same runs in reverse: %v, %v", ids, rev)
 	}
 	want := map[string]runWant{ids[0]: {shard.StatusOK, 1}, ids[1]: {shard.StatusFailed, 1}}
-	writeRow(t, dir, ids[0], 1, shard.StatusOK)
-	writeRow(t, dir, ids[1], 1, shard.StatusFailed)
-	if _, err := shard.FoldTask(dir, []shard.Key{{RunID: ids[0], Attempt: 1}, {RunID: ids[1], Attempt: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	writeTask(t, dir, errRow(ids[0], 1, shard.StatusOK), errRow(ids[1], 1, shard.StatusFailed))
 	checkRuns(t, "first manifest", dir, want)
 	b, err := os.ReadFile(filepath.Join(down.Path, manifest.File))
 	if err != nil {
@@ -299,11 +289,7 @@ func TestWarmGatherKeepsCache(t *testing.T) {
 	path := filepath.Join(shard.Dir(dir), cacheFile)
 	for _, step := range []string{"one-row shards", "a task shard"} {
 		if step == "a task shard" {
-			writeRow(t, dir, ids[2], 1, shard.StatusOK)
-			writeRow(t, dir, ids[3], 1, shard.StatusOK)
-			if _, err := shard.FoldTask(dir, []shard.Key{{RunID: ids[2], Attempt: 1}, {RunID: ids[3], Attempt: 1}}); err != nil {
-				t.Fatal(err)
-			}
+			writeTask(t, dir, errRow(ids[2], 1, shard.StatusOK), errRow(ids[3], 1, shard.StatusOK))
 		}
 		if _, err := Gather(context.Background(), dir, nil); err != nil {
 			t.Fatal(err)

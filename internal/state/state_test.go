@@ -25,18 +25,55 @@ func makeStudy(t testing.TB, n int) (string, []string) {
 	return d.Path, ids
 }
 
-// writeShard writes a minimal run shard with the given status.
-func writeShard(t testing.TB, dir, runID string, attempt int, status string) {
-	t.Helper()
+// runRow returns a minimal run shard row (shard.RunColumns) of runID's
+// attempt with the given status.
+func runRow(runID string, attempt int, status string) []any {
 	cols := shard.RunColumns()
 	row := make([]any, len(cols))
 	row[cols.Index("run_id")] = runID
 	row[cols.Index("attempt")] = int64(attempt)
 	row[cols.Index("status")] = status
 	row[cols.Index("started_at")] = time.Unix(0, 0)
-	if err := table.WriteFile(shard.Path(dir, runID, attempt), cols, func(w *table.Writer) error { return w.Write(row) }); err != nil {
+	return row
+}
+
+// writeShard writes a minimal run shard with the given status.
+func writeShard(t testing.TB, dir, runID string, attempt int, status string) {
+	t.Helper()
+	writeOneRow(t, dir, runRow(runID, attempt, status))
+}
+
+// rowKey returns the attempt that row (shard.RunColumns) records.
+func rowKey(row []any) shard.Key {
+	cols := shard.RunColumns()
+	return shard.Key{RunID: row[cols.Index("run_id")].(string), Attempt: int(row[cols.Index("attempt")].(int64))}
+}
+
+// writeOneRow writes row (shard.RunColumns) as its attempt's one-row shard.
+func writeOneRow(t testing.TB, dir string, row []any) {
+	t.Helper()
+	k := rowKey(row)
+	if err := table.WriteFile(shard.Path(dir, k.RunID, k.Attempt), shard.RunColumns(), func(w *table.Writer) error { return w.Write(row) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeTask writes rows (shard.RunColumns) as a task shard, as a packed
+// task does, and returns its path.
+func writeTask(t testing.TB, dir string, rows ...[]any) string {
+	t.Helper()
+	trs := make([]shard.TaskRow, len(rows))
+	for i, r := range rows {
+		trs[i] = shard.TaskRow{Key: rowKey(r), Schema: shard.RunColumns(), Row: r}
+	}
+	paths, err := shard.WriteTask(dir, trs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 {
+		t.Fatalf("WriteTask wrote %v, want one task shard", paths)
+	}
+	return paths[0]
 }
 
 func TestGatherFromShards(t *testing.T) {
@@ -164,26 +201,16 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-// Attempts folded into task shards and parts count as those in one-row
-// shards do, an attempt found twice counts once, and Explain reads a
-// failed run's error from the file that holds its result.
+// Attempts in task shards and parts count as those in one-row shards do,
+// an attempt found twice counts once, and Explain reads a failed run's
+// error from the file that holds its result.
 func TestGatherFolded(t *testing.T) {
 	dir, ids := makeStudy(t, 5)
-	writeShard(t, dir, ids[0], 1, shard.StatusOK)
-	cols := shard.RunColumns()
-	row := make([]any, len(cols))
-	row[cols.Index("run_id")], row[cols.Index("attempt")], row[cols.Index("status")] = ids[1], int64(1), shard.StatusFailed
-	row[cols.Index("error")] = "boom"
-	if err := table.WriteFile(shard.Path(dir, ids[1], 1), cols, func(w *table.Writer) error { return w.Write(row) }); err != nil {
-		t.Fatal(err)
-	}
-	writeShard(t, dir, ids[2], 1, shard.StatusOK)
-	writeShard(t, dir, ids[3], 1, shard.StatusFailed)
-	if _, err := shard.FoldTask(dir, []shard.Key{{RunID: ids[0], Attempt: 1}, {RunID: ids[1], Attempt: 1}, {RunID: ids[2], Attempt: 1}, {RunID: ids[3], Attempt: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	failed := runRow(ids[1], 1, shard.StatusFailed)
+	failed[shard.RunColumns().Index("error")] = "boom"
+	writeTask(t, dir, runRow(ids[0], 1, shard.StatusOK), failed, runRow(ids[2], 1, shard.StatusOK), runRow(ids[3], 1, shard.StatusFailed))
 	writeShard(t, dir, ids[2], 2, shard.StatusFailed) // a forced re-run that failed
-	writeShard(t, dir, ids[3], 1, shard.StatusFailed) // left twice by a fold killed midway
+	writeShard(t, dir, ids[3], 1, shard.StatusFailed) // in two files, as a compaction killed midway leaves it
 	want := []struct {
 		state    string
 		attempts int

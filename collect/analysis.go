@@ -406,12 +406,7 @@ func compareModels(st *study.Study, g *grid, s *state, a *analysis) []comparison
 	for i := range models {
 		for j := i + 1; j < len(models); j++ {
 			ma, mb := models[i], models[j]
-			var shared []int
-			for pi, col := range g.params {
-				if hasParam(st, ma, col.Name) && hasParam(st, mb, col.Name) {
-					shared = append(shared, pi)
-				}
-			}
+			shared := sharedParams(g, ma, mb)
 			own := len(st.ParamsFor(ma)) > len(shared) || len(st.ParamsFor(mb)) > len(shared)
 			settings, order := settingCells(g, shared)
 			for _, best := range []bool{false, true} {

@@ -20,8 +20,9 @@ import (
 // [collect] and [plots] that no run reported, metrics without a declared
 // direction, and metrics left out of the figures. Once the new figures are
 // in place, it removes those an earlier collect drew and this one did not
-// (pruneFigures).
-func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, res *Result) ([]figure, error) {
+// (pruneFigures). The model-difference heatmaps draw the reports' own
+// comparisons (figureComparisons).
+func drawFigures(ctx context.Context, dir string, st *study.Study, g *grid, a *analysis, res *Result) ([]figure, error) {
 	opt := plotOptions(dir, st)
 	res.Warnings = append(res.Warnings, figureWarnings(st, a, opt)...)
 	// A Pareto pair naming a metric no run reported was warned about
@@ -29,7 +30,9 @@ func drawFigures(ctx context.Context, dir string, st *study.Study, a *analysis, 
 	opt.Pareto = slices.DeleteFunc(opt.Pareto, func(p [2]string) bool {
 		return !slices.Contains(a.data.Metrics, p[0]) || !slices.Contains(a.data.Metrics, p[1])
 	})
-	figs, err := plots.Figures(a.data, opt)
+	d := a.data
+	d.Comparisons = figureComparisons(g, a)
+	figs, err := plots.Figures(d, opt)
 	if err != nil {
 		res.Warnings = append(res.Warnings, "figures: "+oneLine(err))
 	}

@@ -31,7 +31,7 @@ func writeReports(ctx context.Context, dir string, st *study.Study, g *grid, s *
 	if err := mkdirs(dir, "visualizations", "reports", filepath.Join("reports", "latex_figures")); err != nil {
 		return err
 	}
-	figs, err := drawFigures(ctx, dir, st, a, res)
+	figs, err := drawFigures(ctx, dir, st, g, a, res)
 	if err != nil {
 		return err
 	}

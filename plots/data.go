@@ -92,6 +92,28 @@ type Data struct {
 	// Sensitivity optionally overrides the computed sensitivity shares:
 	// metric → model → parameter → share of variance in [0, 1].
 	Sensitivity map[string]map[string]map[string]float64
+	// Comparisons optionally gives the model differences the difference
+	// heatmaps draw, as the collector's reports state them; when nil,
+	// ModelDifference averages each model over its own parameters.
+	Comparisons []Comparison
+}
+
+// Comparison is the difference of two models in one metric at one setting
+// of the parameters both models sweep, as computed by the caller (so that
+// a figure shows the very numbers a report states).
+type Comparison struct {
+	A, B, Metric string
+	// Levels is the setting: a level index per parameter of Data.Params,
+	// -1 for the parameters the two models do not share.
+	Levels []int
+	Diff   float64 // mean of A minus mean of B
+	// Best says that each model is taken at its best cell of the setting
+	// (its best own parameters, by the metric's direction); otherwise each
+	// is pooled over the parameters only it sweeps.
+	Best bool
+	// CellA and CellB index Data.Cells: the cell of each model compared
+	// when Best, -1 when pooled.
+	CellA, CellB int
 }
 
 // Validate reports structural errors: cells whose level lists do not match
@@ -130,6 +152,19 @@ func (d Data) Validate() error {
 		}
 		if len(d.Models) > 0 && !models[c.Model] {
 			return fmt.Errorf("plots: cell %d: model %q not in Models", i, c.Model)
+		}
+	}
+	for i, c := range d.Comparisons {
+		if len(c.Levels) != len(d.Params) {
+			return fmt.Errorf("plots: comparison %d has %d levels for %d parameters", i, len(c.Levels), len(d.Params))
+		}
+		for j, l := range c.Levels {
+			if l < -1 || l >= len(d.Params[j].Labels) {
+				return fmt.Errorf("plots: comparison %d: level %d of %s out of range", i, l, d.Params[j].Name)
+			}
+		}
+		if c.CellA < -1 || c.CellA >= len(d.Cells) || c.CellB < -1 || c.CellB >= len(d.Cells) {
+			return fmt.Errorf("plots: comparison %d: cell out of range", i)
 		}
 	}
 	for m, cs := range d.Curves {

@@ -28,6 +28,9 @@
 //   - Marginalisation: parameters a figure does not show are averaged over
 //     their levels (MarginalMean, the default) or replaced by their best
 //     level (MarginalBest); the subtitle names them.
+//     A model-difference heatmap instead draws the caller's comparisons
+//     when Data.Comparisons holds them (collect's best vs best), so that
+//     it shows the numbers the reports state.
 //   - Missing data never stops a figure: failed cells are grey with a ×,
 //     cells never run light grey with a /, cells whose every value was NaN
 //     or ±Inf hatched, cells with some such values marked (Stat.NonFinite),

@@ -85,7 +85,8 @@ func (o Options) drawKind(k string) bool {
 //     drawn metrics with declared directions; none without);
 //   - convergence curves for every metric with Data.Curves;
 //   - model differences (Options.Difference, default the first two
-//     models) for the first heatmap pair, per metric.
+//     models) for the first heatmap pair, per metric (Data.Comparisons
+//     when given, see ModelDifference).
 //
 // Figures that would be empty (ErrNoData) are left out; other errors are
 // joined and returned with the figures that could be built.

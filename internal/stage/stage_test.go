@@ -33,7 +33,14 @@ values = [64]
 // build plans src's stages for the study directory /sd.
 func build(t *testing.T, src string) (*study.Study, []study.RunSpec, *stage.Plan) {
 	t.Helper()
-	st, err := study.Parse("study.toml", src, t.TempDir(), study.Overrides{})
+	return buildIn(t, src, t.TempDir(), "/sd")
+}
+
+// buildIn plans src, a study file in folder fileDir, for the study
+// directory dir.
+func buildIn(t *testing.T, src, fileDir, dir string) (*study.Study, []study.RunSpec, *stage.Plan) {
+	t.Helper()
+	st, err := study.Parse("study.toml", src, fileDir, study.Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +52,7 @@ func build(t *testing.T, src string) (*study.Study, []study.RunSpec, *stage.Plan
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := stage.Build(st, runs, "/sd")
+	p, err := stage.Build(st, runs, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +262,7 @@ func TestWriteRead(t *testing.T) {
 // is blocked by a run of its group that ended not ok.
 func TestState(t *testing.T) {
 	dir := t.TempDir()
-	st, err := study.Parse("study.toml", base+`
+	st, runs, p := buildIn(t, base+`
 [stages.sim]
 key = ["nphotons"]
 command = "[ {{.Params.nphotons}} = 1e6 ]"
@@ -266,16 +273,7 @@ command = "true"
 after = "runs"
 key = ["nphotons", "n", "trial"]
 command = "true"
-`, dir, study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, _ := st.Cells()
-	runs, _ := st.Runs(cells)
-	p, err := stage.Build(st, runs, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, dir, dir)
 	sim := p.Stage("sim")
 	for _, task := range sim.Tasks {
 		job, err := runner.ForStage(dir, st, sim, task, nil)
@@ -369,20 +367,11 @@ func TestStateFolderGone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			st, err := study.Parse("study.toml", base+`
+			_, _, p := buildIn(t, base+`
 [stages.sim]
 key = ["nphotons"]
 command = "true"
-`, dir, study.Overrides{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cells, _ := st.Cells()
-			runs, _ := st.Runs(cells)
-			p, err := stage.Build(st, runs, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+`, dir, dir)
 			sim := p.Stage("sim")
 			task := sim.Tasks[0]
 			for i, status := range tt.attempts {
@@ -430,20 +419,11 @@ command = "true"
 // folder again; then it is ok, and a runner skips it.
 func TestStaleTaskRunsAgain(t *testing.T) {
 	dir := t.TempDir()
-	st, err := study.Parse("study.toml", base+`
+	st, _, p := buildIn(t, base+`
 [stages.sim]
 key = ["nphotons"]
 command = "echo {{.Params.nphotons}} > {{.StageDir}}/data"
-`, dir, study.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, _ := st.Cells()
-	runs, _ := st.Runs(cells)
-	p, err := stage.Build(st, runs, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, dir, dir)
 	sim := p.Stage("sim")
 	task := sim.Tasks[0]
 	runTask := func() runner.Result {

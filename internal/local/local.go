@@ -27,10 +27,17 @@ import (
 
 // Options configure a local run.
 type Options struct {
-	Workers     int         // 0: the study's [local] workers, else the CPU count
-	GPUs        []int       // GPU indices to share out; nil: none
-	GPUPerRun   float64     // 0: the study's gpu_per_run, else 1 when there are GPUs
-	MemPerRun   int64       // bytes; 0: no memory limit on concurrency
+	Workers   int     // 0: the study's [local] workers, else the CPU count
+	GPUs      []int   // GPU indices to share out; nil: none
+	GPUPerRun float64 // 0: the study's gpu_per_run, else 1 when there are GPUs
+	// MemPerRun is what a run draws from the memory budget, in bytes, and
+	// a stage task whose stage sets no local.mem_per_run of its own; 0:
+	// nothing.
+	MemPerRun int64
+	// MemBudget is the memory, in bytes, that runs and stage tasks draw
+	// from; 0: the memory available when Run starts (MemAvailable). Tests
+	// set it to a fixed amount.
+	MemBudget   int64
 	MaxAttempts int         // attempts per run in this call; 0: the study's, else 1
 	Stages      *stage.Plan // the study's stage tasks; nil for none
 	Version     string
@@ -114,10 +121,9 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 	if pool != nil {
 		workers = min(workers, pool.capacity())
 	}
-	if opt.MemPerRun > 0 {
-		if avail := availableMemory(); avail > 0 {
-			workers = max(1, min(workers, int(avail/opt.MemPerRun)))
-		}
+	mem, err := newMemory(st, opt)
+	if err != nil {
+		return nil, err
 	}
 
 	done, err := okRuns(ctx, dir)
@@ -140,10 +146,22 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 	}
 	results := make(chan result)
 	running := 0
+	warned := false
 	var firstErr error
 	for {
 		for ctx.Err() == nil && running < workers && len(g.ready) > 0 {
 			n := g.ready[0]
+			// The head of the ready queue waits until its memory is free,
+			// and nothing behind it passes it: small runs queued after a
+			// big stage task cannot keep it waiting for ever.
+			if !mem.take(n) {
+				break
+			}
+			if mem.oversize(n) && !warned && opt.Progress != nil {
+				warned = true
+				fmt.Fprintf(opt.Progress, "gridstudy run: warning: %s needs %s, more than the %s of memory available: it runs alone (so does any other that needs more than there is)\n",
+					n.name(), gib(mem.need(n)), gib(mem.budget))
+			}
 			g.ready = g.ready[1:]
 			running++
 			go func() {
@@ -156,6 +174,7 @@ func Run(ctx context.Context, dir string, st *study.Study, entries []manifest.En
 		}
 		r := <-results
 		running--
+		mem.release(r.n)
 		ok := r.err == nil && r.res.Status == shard.StatusOK
 		switch {
 		case r.err != nil:

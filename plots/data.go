@@ -142,26 +142,16 @@ func (d Data) Validate() error {
 		models[m] = true
 	}
 	for i, c := range d.Cells {
-		if len(c.Levels) != len(d.Params) {
-			return fmt.Errorf("plots: cell %d has %d levels for %d parameters", i, len(c.Levels), len(d.Params))
-		}
-		for j, l := range c.Levels {
-			if l < -1 || l >= len(d.Params[j].Labels) {
-				return fmt.Errorf("plots: cell %d: level %d of %s out of range", i, l, d.Params[j].Name)
-			}
+		if err := d.checkLevels("cell", i, c.Levels); err != nil {
+			return err
 		}
 		if len(d.Models) > 0 && !models[c.Model] {
 			return fmt.Errorf("plots: cell %d: model %q not in Models", i, c.Model)
 		}
 	}
 	for i, c := range d.Comparisons {
-		if len(c.Levels) != len(d.Params) {
-			return fmt.Errorf("plots: comparison %d has %d levels for %d parameters", i, len(c.Levels), len(d.Params))
-		}
-		for j, l := range c.Levels {
-			if l < -1 || l >= len(d.Params[j].Labels) {
-				return fmt.Errorf("plots: comparison %d: level %d of %s out of range", i, l, d.Params[j].Name)
-			}
+		if err := d.checkLevels("comparison", i, c.Levels); err != nil {
+			return err
 		}
 		if c.CellA < -1 || c.CellA >= len(d.Cells) || c.CellB < -1 || c.CellB >= len(d.Cells) {
 			return fmt.Errorf("plots: comparison %d: cell out of range", i)
@@ -313,4 +303,18 @@ func (p Param) decades() bool {
 		}
 	}
 	return hi/lo >= 100
+}
+
+// checkLevels checks the levels of item i (a cell or a comparison): one
+// per parameter, each a label's index or -1.
+func (d *Data) checkLevels(item string, i int, levels []int) error {
+	if len(levels) != len(d.Params) {
+		return fmt.Errorf("plots: %s %d has %d levels for %d parameters", item, i, len(levels), len(d.Params))
+	}
+	for j, l := range levels {
+		if l < -1 || l >= len(d.Params[j].Labels) {
+			return fmt.Errorf("plots: %s %d: level %d of %s out of range", item, i, l, d.Params[j].Name)
+		}
+	}
+	return nil
 }

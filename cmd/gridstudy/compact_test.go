@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -222,21 +221,9 @@ func outcome(t *testing.T, bin, dir string) string {
 		fmt.Fprintf(&b, "-- collect exit %d --\n%s", code, out)
 		return b.String()
 	}
-	f, err := os.Open(filepath.Join(dir, "data", "raw_results_all_trials.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil || len(rows) == 0 {
-		t.Fatalf("raw results: %v", err)
-	}
-	b.WriteString("-- raw --\n")
-	var cols []int
-	for _, c := range []string{"run_id", "attempt", "status", "score"} {
-		cols = append(cols, slices.Index(rows[0], c))
-	}
-	for _, r := range rows {
+	cols := []string{"run_id", "attempt", "status", "score"}
+	fmt.Fprintf(&b, "-- raw --\n%s\n", strings.Join(cols, ","))
+	for _, r := range csvRows(t, filepath.Join(dir, "data", "raw_results_all_trials.csv")) {
 		for i, c := range cols {
 			if i > 0 {
 				b.WriteByte(',')

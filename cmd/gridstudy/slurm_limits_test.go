@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -253,20 +252,7 @@ time = "00:05:00"
 // column name.
 func csvRow(t *testing.T, path, id string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 {
-		t.Fatalf("read %s: %v (%d rows)", path, err, len(rows))
-	}
-	for _, r := range rows[1:] {
-		row := map[string]string{}
-		for i, col := range rows[0] {
-			row[col] = r[i]
-		}
+	for _, row := range csvRows(t, path) {
 		if row["run_id"] == id {
 			return row
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,31 +59,19 @@ time = "00:05:00"
 	}
 
 	okShardsOnce(t, bin, dir, len(values))
-	f, err := os.Open(filepath.Join(dir, "data", "raw_results_all_trials.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
+	rows := csvRows(t, filepath.Join(dir, "data", "raw_results_all_trials.csv"))
 	for _, name := range []string{"v", "received_bytes", "status"} {
-		if _, ok := col[name]; !ok {
+		if _, ok := rows[0][name]; !ok {
 			t.Fatalf("raw_results_all_trials.csv has no column %q: %v", name, rows[0])
 		}
 	}
 	seen := map[string]bool{}
-	for _, r := range rows[1:] {
-		v := r[col["v"]]
+	for _, r := range rows {
+		v := r["v"]
 		seen[v] = true
-		n, err := strconv.ParseFloat(r[col["received_bytes"]], 64)
-		if err != nil || int(n) != len(v) || r[col["status"]] != "ok" {
-			t.Errorf("row for %q: status %s, received_bytes %s, want ok and %d", v, r[col["status"]], r[col["received_bytes"]], len(v))
+		n, err := strconv.ParseFloat(r["received_bytes"], 64)
+		if err != nil || int(n) != len(v) || r["status"] != "ok" {
+			t.Errorf("row for %q: status %s, received_bytes %s, want ok and %d", v, r["status"], r["received_bytes"], len(v))
 		}
 	}
 	for _, v := range values {
